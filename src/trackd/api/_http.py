@@ -1,0 +1,177 @@
+"""Request fields in, JSON out: the small HTTP vocabulary every handler uses.
+
+MLflow clients send POST/PATCH/DELETE fields as a JSON body (DELETE included) and GET fields
+as a query string, where every value is a string and booleans are spelt ``True``/``False``.
+:class:`Fields` hides that difference and checks types the way MLflow's proto parsing does, so
+that a wrong type is a 400 ``INVALID_PARAMETER_VALUE`` and never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from trackd.errors import INVALID_PARAMETER_VALUE, MlflowError, invalid_parameter, missing_parameter
+from trackd.service.validation import parse_double
+
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(payload, option=_JSON_OPTIONS),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def error_response(error: MlflowError) -> Response:
+    return json_response(error.to_dict(), error.http_status)
+
+
+async def read_fields(request: Request) -> Fields:
+    if request.method == "GET":
+        return Fields(_query_dict(request), from_query=True)
+    body = await request.body()
+    if not body.strip():
+        return Fields({}, from_query=False)
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type:
+        raise invalid_parameter(
+            f"Bad request. Content-Type must be 'application/json', got {content_type!r}."
+        )
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MlflowError(f"Malformed JSON in request body: {exc}", "MALFORMED_REQUEST") from exc
+    if not isinstance(data, dict):
+        raise MlflowError("The request body must be a JSON object.", "MALFORMED_REQUEST")
+    return Fields(data, from_query=False)
+
+
+def _query_dict(request: Request) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key in data:
+            existing = data[key]
+            data[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            data[key] = value
+    return data
+
+
+class Fields:
+    """Typed access to request fields; each getter raises MLflow's error for a bad value."""
+
+    def __init__(self, data: dict[str, Any], *, from_query: bool) -> None:
+        self.data = data
+        self.from_query = from_query
+
+    def __contains__(self, name: str) -> bool:
+        return self.data.get(name) is not None
+
+    def raw(self, name: str) -> Any:
+        return self.data.get(name)
+
+    def string(self, name: str, *, required: bool = False, default: str | None = None) -> Any:
+        value = self.data.get(name)
+        if isinstance(value, list) and self.from_query and value:
+            value = value[-1]
+        if value is None or (required and value == ""):
+            if required:
+                raise missing_parameter(name)
+            return default
+        if not isinstance(value, str):
+            raise _bad_type(name, value, "a string")
+        return value
+
+    def first_string(self, *names: str, required: bool = True) -> Any:
+        """The first of several spellings that is present (``run_id`` or legacy ``run_uuid``)."""
+        for name in names:
+            value = self.string(name)
+            if value:
+                return value
+        if required:
+            raise missing_parameter(names[0])
+        return None
+
+    def integer(self, name: str, *, required: bool = False, default: int | None = None) -> Any:
+        value = self.data.get(name)
+        if isinstance(value, list) and self.from_query and value:
+            value = value[-1]
+        if value is None or value == "":
+            if required:
+                raise missing_parameter(name)
+            return default
+        if isinstance(value, bool):
+            raise _bad_type(name, value, "an integer")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise _bad_type(name, value, "an integer") from None
+        if not isinstance(value, int) or not _INT64_MIN <= value <= _INT64_MAX:
+            raise _bad_type(name, value, "a 64-bit integer")
+        return value
+
+    def number(self, name: str, *, required: bool = False) -> Any:
+        return parse_double(name, self.data.get(name), required=required)
+
+    def boolean(self, name: str, *, default: bool = False) -> bool:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise invalid_parameter(f"Invalid boolean value: {value}, must be 'true' or 'false'.")
+
+    def string_list(self, name: str) -> list[str]:
+        value = self.data.get(name)
+        if value is None:
+            return []
+        if isinstance(value, str) and self.from_query:
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _bad_type(name, value, "a list of strings")
+        return value
+
+    def objects(self, name: str) -> list[dict[str, Any]]:
+        value = self.data.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _bad_type(name, value, "a list of objects")
+        return value
+
+    def enum(self, name: str, allowed: Iterable[str], *, default: str | None = None) -> Any:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return default
+        options = tuple(allowed)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(options):
+            return options[value - 1]  # protobuf enums may arrive as their numbers
+        if not isinstance(value, str) or value not in options:
+            raise invalid_parameter(
+                f"Invalid value {value!r} for parameter '{name}': expected one of {list(options)}"
+            )
+        return value
+
+
+def _bad_type(name: str, value: Any, expected: str) -> MlflowError:
+    shown = repr(value)
+    if len(shown) > 100:
+        shown = shown[:100] + "..."
+    return MlflowError(
+        f"Invalid value {shown} for parameter '{name}' supplied: expected {expected}.",
+        INVALID_PARAMETER_VALUE,
+    )

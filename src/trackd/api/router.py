@@ -1,0 +1,123 @@
+"""Dispatch: (method, path) to handler, with MLflow's answers for everything that goes wrong.
+
+Routes are looked up in a dict first (almost every MLflow route is a fixed path) and only
+then matched against the few patterns with placeholders, so the cost of routing does not grow
+with the size of the API. Unknown paths get a plain-text 404: MLflow's client turns exactly
+that into ``ENDPOINT_NOT_FOUND``, which it uses to fall back to older endpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from trackd.api._http import Fields, error_response, json_response, read_fields
+from trackd.errors import INTERNAL_ERROR, MlflowError
+
+log = logging.getLogger("trackd.api")
+
+
+class Call:
+    """One request as a handler sees it: fields, path parameters and the app's services."""
+
+    __slots__ = ("request", "services", "params", "_fields")
+
+    def __init__(self, request: Request, services: Any, params: dict[str, str]) -> None:
+        self.request = request
+        self.services = services
+        self.params = params
+        self._fields: Fields | None = None
+
+    async def fields(self) -> Fields:
+        if self._fields is None:
+            self._fields = await read_fields(self.request)
+        return self._fields
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # may hold {name} or {name:path} placeholders
+    handler: Handler
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(:path)?\}")
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    pattern, last = "", 0
+    for match in _PLACEHOLDER.finditer(path):
+        pattern += re.escape(path[last : match.start()])
+        pattern += f"(?P<{match.group(1)}>.+)" if match.group(2) else f"(?P<{match.group(1)}>[^/]+)"
+        last = match.end()
+    return re.compile("^" + pattern + re.escape(path[last:]) + "$")
+
+
+class Router:
+    """An ASGI app serving a route table; the ``path`` it sees has the static prefix removed."""
+
+    def __init__(self, routes: list[Route], services: Any) -> None:
+        self.services = services
+        self._exact: dict[str, dict[str, Handler]] = {}
+        self._patterns: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
+        by_pattern: dict[str, dict[str, Handler]] = {}
+        for route in routes:
+            if "{" in route.path:
+                by_pattern.setdefault(route.path, {})[route.method] = route.handler
+            else:
+                self._exact.setdefault(route.path, {})[route.method] = route.handler
+        # Longer literal prefixes first, so '/x/{id}/tags' wins over '/x/{id:path}'.
+        for path in sorted(by_pattern, key=lambda p: -len(p.split("{")[0])):
+            self._patterns.append((_compile(path), by_pattern[path]))
+
+    def resolve(self, path: str) -> tuple[dict[str, Handler], dict[str, str]] | None:
+        methods = self._exact.get(path)
+        if methods is not None:
+            return methods, {}
+        for pattern, methods in self._patterns:
+            match = pattern.match(path)
+            if match:
+                return methods, match.groupdict()
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.dispatch(request, scope["path"])
+        await response(scope, receive, send)
+
+    async def dispatch(self, request: Request, path: str) -> Response:
+        found = self.resolve(path)
+        if found is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        methods, params = found
+        method = request.method
+        handler = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+        if handler is None:
+            return PlainTextResponse(
+                "Method Not Allowed",
+                status_code=405,
+                headers={"Allow": ", ".join(sorted(methods))},
+            )
+        try:
+            result = await handler(Call(request, self.services, params))
+        except MlflowError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("unhandled error in %s %s", method, path)
+            return error_response(
+                MlflowError("Internal error while handling the request; see the server log.",
+                            INTERNAL_ERROR)
+            )
+        if isinstance(result, Response):
+            return result
+        return json_response({} if result is None else result)

@@ -1,0 +1,148 @@
+"""Run endpoints: lifecycle, params, tags, metrics, batches, outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackd.api._http import Fields
+from trackd.api.router import Call
+from trackd.entities.metrics import Metric
+from trackd.entities.runs import RUN_STATUSES
+from trackd.errors import invalid_parameter
+from trackd.service import validation as v
+from trackd.service.runs import check_metric
+
+
+async def _run_id(f: Fields) -> str:
+    return v.check_run_id(f.first_string("run_id", "run_uuid"))
+
+
+async def create(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    experiment_id = v.parse_experiment_id(f.string("experiment_id") or "0")
+    run = await call.services.runs.create(
+        experiment_id,
+        f.string("user_id"),
+        f.string("run_name"),
+        f.integer("start_time"),
+        [(t.get("key"), t.get("value")) for t in f.objects("tags")],
+    )
+    return {"run": run.to_json(with_outputs=False)}
+
+
+async def get(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    run = await call.services.runs.get(await _run_id(f))
+    return {"run": run.to_json()}
+
+
+async def update(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    info = await call.services.runs.update(
+        await _run_id(f),
+        f.enum("status", RUN_STATUSES),
+        f.integer("end_time"),
+        f.string("run_name"),
+    )
+    return {"run_info": info.to_json()}
+
+
+async def delete(call: Call) -> None:
+    f = await call.fields()
+    await call.services.runs.delete(await _run_id(f))
+
+
+async def restore(call: Call) -> None:
+    f = await call.fields()
+    await call.services.runs.restore(await _run_id(f))
+
+
+async def set_tag(call: Call) -> None:
+    f = await call.fields()
+    await call.services.runs.set_tag(
+        await _run_id(f), f.string("key", required=True), f.string("value")
+    )
+
+
+async def delete_tag(call: Call) -> None:
+    f = await call.fields()
+    await call.services.runs.delete_tag(await _run_id(f), f.string("key", required=True))
+
+
+async def log_param(call: Call) -> None:
+    f = await call.fields()
+    await call.services.runs.log_param(
+        await _run_id(f), f.string("key", required=True), f.raw("value")
+    )
+
+
+def _metric(item: dict[str, Any], path: str = "") -> Metric:
+    key, value, ts, step = check_metric(
+        item.get("key"), item.get("value"), item.get("timestamp"), item.get("step"), path
+    )
+    return Metric(
+        key,
+        value,
+        ts,
+        step,
+        model_id=item.get("model_id") or None,
+        dataset_name=item.get("dataset_name") or None,
+        dataset_digest=item.get("dataset_digest") or None,
+    )
+
+
+async def log_metric(call: Call) -> None:
+    f = await call.fields()
+    run_id = await _run_id(f)
+    if f.raw("key") in (None, ""):
+        f.string("key", required=True)
+    await call.services.runs.log_batch(run_id, [_metric(f.data)], (), ())
+
+
+async def log_batch(call: Call) -> None:
+    body = await call.request.body()
+    if len(body) > v.MAX_BATCH_REQUEST_BYTES:
+        raise invalid_parameter(
+            f"Batched logging API requests must be at most {v.MAX_BATCH_REQUEST_BYTES} bytes, "
+            f"got a request of size {len(body)}."
+        )
+    f = await call.fields()
+    run_id = v.check_run_id(f.string("run_id", required=True))
+    raw_metrics, raw_params, raw_tags = f.objects("metrics"), f.objects("params"), f.objects("tags")
+    v.check_batch_limit("metrics", v.MAX_METRICS_PER_BATCH, len(raw_metrics))
+    v.check_batch_limit("params", v.MAX_PARAMS_TAGS_PER_BATCH, len(raw_params))
+    v.check_batch_limit("tags", v.MAX_PARAMS_TAGS_PER_BATCH, len(raw_tags))
+    v.check_batch_limit(
+        "metrics, params, and tags",
+        v.MAX_ENTITIES_PER_BATCH,
+        len(raw_metrics) + len(raw_params) + len(raw_tags),
+    )
+    runs = call.services.runs
+    metrics = [_metric(m, f"metrics[{i}]") for i, m in enumerate(raw_metrics)]
+    params = [
+        runs.check_param(p.get("key"), p.get("value"), f"params[{i}].")
+        for i, p in enumerate(raw_params)
+    ]
+    keys = [k for k, _ in params]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise invalid_parameter(
+            f"Duplicate parameter keys have been submitted: {duplicates}. Please ensure the "
+            "request contains only one param value per param key."
+        )
+    tags = [runs.check_tag(t.get("key"), t.get("value"), f"tags[{i}].") for i, t in enumerate(raw_tags)]
+    await runs.log_batch(run_id, metrics, params, tags)
+
+
+async def log_outputs(call: Call) -> None:
+    f = await call.fields()
+    run_id = v.check_run_id(f.string("run_id", required=True))
+    models = f.objects("models")
+    outputs = []
+    for i, model in enumerate(models):
+        model_id = model.get("model_id")
+        if not isinstance(model_id, str) or not model_id:
+            raise invalid_parameter(f"Missing value for required parameter 'models[{i}].model_id'.")
+        step = model.get("step") or 0
+        outputs.append((model_id, int(step)))
+    await call.services.runs.log_outputs(run_id, outputs)

@@ -1,0 +1,127 @@
+"""create_app(settings): the one place where trackd's parts are wired together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
+
+from trackd import MLFLOW_COMPAT_VERSION
+from trackd.api.router import Router
+from trackd.api.routes import api_routes
+from trackd.config import Settings
+from trackd.service.experiments import ExperimentService
+from trackd.service.metrics import MetricService
+from trackd.service.runs import RunService
+from trackd.store import schema
+from trackd.store.database import Database
+from trackd.store.urls import redact
+
+log = logging.getLogger("trackd")
+
+
+@dataclass
+class Services:
+    """Everything a handler may call, built once per process."""
+
+    settings: Settings
+    db: Database
+    experiments: ExperimentService
+    runs: RunService
+    metrics: MetricService
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_database(settings: Settings) -> Database:
+    """Open the backend store, creating MLflow's schema on an empty database.
+
+    An older MLflow schema raises :class:`schema.SchemaError` (the CLI prints it and exits);
+    a newer, unknown one is served read-only, because writing to tables whose meaning may
+    have changed could corrupt someone's history.
+    """
+    db = Database(settings.backend_store_uri)
+    try:
+        state = schema.inspect_schema(db.engine)
+        if state.kind == "empty":
+            log.info("creating MLflow's schema (revision %s) in %s", schema.HEAD,
+                     redact(db.url))
+            schema.create_schema(db.engine)
+        elif state.kind == "older":
+            raise schema.SchemaError(schema.outdated_message(state, settings.backend_store_uri))
+        elif state.kind == "newer":
+            db.read_only = True
+            db.read_only_reason = (
+                f"its schema revision {state.found} is newer than the {schema.HEAD} this trackd "
+                "knows; upgrade trackd to write to it"
+            )
+            log.warning("serving %s READ-ONLY: %s", redact(db.url), db.read_only_reason)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    experiments = ExperimentService(db, settings.artifact_root)
+    if not db.read_only:
+        experiments.ensure_default_experiment()
+    return Services(
+        settings=settings,
+        db=db,
+        experiments=experiments,
+        runs=RunService(db, settings),
+        metrics=MetricService(db),
+    )
+
+
+class TrackdApp:
+    """The ASGI app: static prefix, plain endpoints, then the API router."""
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        self.settings = settings
+        self.services = services
+        self.prefix = settings.static_prefix
+        self.router = Router(api_routes(), services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if self.prefix:
+            if not (path == self.prefix or path.startswith(self.prefix + "/")):
+                await PlainTextResponse("Not Found", 404)(scope, receive, send)
+                return
+            path = path[len(self.prefix) :] or "/"
+            scope = {**scope, "path": path, "root_path": scope.get("root_path", "") + self.prefix}
+        if path == "/health":
+            await PlainTextResponse("OK")(scope, receive, send)
+        elif path == "/version":
+            await PlainTextResponse(MLFLOW_COMPAT_VERSION)(scope, receive, send)
+        else:
+            await self.router(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.services.db.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings) -> TrackdApp:
+    db = open_database(settings)
+    try:
+        services = build_services(settings, db)
+    except BaseException:
+        db.close()
+        raise
+    return TrackdApp(settings, services)

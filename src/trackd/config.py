@@ -1,0 +1,123 @@
+"""Settings: what `trackd server` is told, by flags or by MLflow's environment variables.
+
+Data platforms configure "an MLflow server" through MLflow's variable names, so trackd reads
+exactly those (plus ``MLFLOW_DEFAULT_ARTIFACTORY_ROOT``, a name platforms ship). Flags beat the
+environment; with nothing configured trackd runs on an embedded default in the working
+directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_BACKEND_STORE_URI = "sqlite:///mlflow.db"
+DEFAULT_ARTIFACTS_DESTINATION = "./mlartifacts"
+PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
+
+# flag name -> environment variables read for it, first found wins.
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "backend_store_uri": ("MLFLOW_BACKEND_STORE_URI",),
+    "default_artifact_root": (
+        "MLFLOW_DEFAULT_ARTIFACT_ROOT",
+        "MLFLOW_DEFAULT_ARTIFACTORY_ROOT",
+    ),
+    "artifacts_destination": ("MLFLOW_ARTIFACTS_DESTINATION",),
+    "serve_artifacts": ("MLFLOW_SERVE_ARTIFACTS",),
+    "host": ("MLFLOW_HOST",),
+    "port": ("MLFLOW_PORT",),
+    "workers": ("MLFLOW_WORKERS",),
+    "static_prefix": ("MLFLOW_STATIC_PREFIX",),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be served; the CLI prints it and exits non-zero."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend_store_uri: str = DEFAULT_BACKEND_STORE_URI
+    default_artifact_root: str | None = None
+    artifacts_destination: str = DEFAULT_ARTIFACTS_DESTINATION
+    serve_artifacts: bool = True
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 1
+    static_prefix: str = ""
+    # MLFLOW_TRUNCATE_LONG_VALUES: over-long param and tag values are cut, as MLflow does.
+    truncate_long_values: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def artifact_root(self) -> str:
+        """Root under which new experiments get their artifact location (MLflow's rule)."""
+        if self.default_artifact_root:
+            return _absolute_if_local(self.default_artifact_root)
+        if self.serve_artifacts:
+            return PROXIED_ARTIFACT_ROOT
+        return _absolute_if_local("./mlruns")
+
+    def with_overrides(self, **values: object) -> Settings:
+        given = {k: v for k, v in values.items() if v is not None}
+        return replace(self, **given)  # type: ignore[arg-type]
+
+
+def _absolute_if_local(uri: str) -> str:
+    if "://" in uri or uri.startswith(("mlflow-artifacts:", "file:")):
+        return uri
+    return str(Path(uri).expanduser().resolve())
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
+
+
+def normalize_static_prefix(prefix: str | None) -> str:
+    """MLflow's rule: starts with '/', does not end with '/'; '' means no prefix."""
+    if not prefix or prefix == "/":
+        return ""
+    if not prefix.startswith("/"):
+        raise ConfigError(f"--static-prefix must start with '/': {prefix!r}")
+    if "{" in prefix or "}" in prefix:
+        raise ConfigError(f"--static-prefix must not contain braces: {prefix!r}")
+    return prefix.rstrip("/")
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from MLflow's environment variables alone (flags are applied on top)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, variables in ENV_NAMES.items():
+        raw = next((env[v] for v in variables if env.get(v)), None)
+        if raw is None:
+            continue
+        values[name] = _convert(name, variables[0], raw)
+    if env.get("MLFLOW_TRUNCATE_LONG_VALUES"):
+        values["truncate_long_values"] = parse_bool(
+            "MLFLOW_TRUNCATE_LONG_VALUES", env["MLFLOW_TRUNCATE_LONG_VALUES"]
+        )
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, variable: str, raw: str) -> object:
+    if name == "serve_artifacts":
+        return parse_bool(variable, raw)
+    if name in ("port", "workers"):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{variable}={raw!r} is not an integer") from exc
+    if name == "static_prefix":
+        return normalize_static_prefix(raw)
+    return raw

@@ -1,0 +1,30 @@
+"""Where MLflow puts things: experiment, run and logged-model artifact locations."""
+
+from __future__ import annotations
+
+
+def join_uri(root: str, *parts: str) -> str:
+    """Append path segments to a URI or path the way MLflow does for artifact locations.
+
+    ``mlflow-artifacts:/`` + ``5`` is ``mlflow-artifacts:/5``; ``s3://b/p`` + ``5`` is
+    ``s3://b/p/5``; ``/data/art/`` + ``5`` is ``/data/art/5``.
+    """
+    out = root
+    for part in parts:
+        part = part.strip("/")
+        if not part:
+            continue
+        out = out + part if out.endswith("/") else out + "/" + part
+    return out
+
+
+def experiment_location(artifact_root: str, experiment_id: int) -> str:
+    return join_uri(artifact_root, str(experiment_id))
+
+
+def run_artifact_uri(experiment_location: str, run_id: str) -> str:
+    return join_uri(experiment_location, run_id, "artifacts")
+
+
+def logged_model_artifact_uri(experiment_location: str, model_id: str) -> str:
+    return join_uri(experiment_location, "models", model_id, "artifacts")

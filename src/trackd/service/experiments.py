@@ -1,0 +1,153 @@
+"""Experiments: MLflow's rules for creating, naming, deleting and tagging them."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from trackd.entities.experiments import ACTIVE, DELETED, Experiment
+from trackd.errors import INVALID_STATE, MlflowError, already_exists, invalid_parameter, not_found
+from trackd.service import validation as v
+from trackd.service.artifact_paths import experiment_location
+from trackd.service.clock import now_ms
+from trackd.store import experiments as store
+from trackd.store.database import Database
+
+log = logging.getLogger("trackd.experiments")
+
+DEFAULT_EXPERIMENT_ID = 0
+
+
+def require_experiment(conn: Connection, experiment_id: int) -> Experiment:
+    experiment = store.get_experiment(conn, experiment_id)
+    if experiment is None:
+        raise not_found(f"No Experiment with id={experiment_id} exists")
+    return experiment
+
+
+def require_active_experiment(conn: Connection, experiment_id: int) -> Experiment:
+    experiment = require_experiment(conn, experiment_id)
+    if experiment.lifecycle_stage != ACTIVE:
+        raise invalid_parameter(
+            f"The experiment {experiment_id} must be in the 'active' state. "
+            f"Current state is {experiment.lifecycle_stage}."
+        )
+    return experiment
+
+
+def _check_tag(key: str, value: object) -> tuple[str, str]:
+    v.check_key(key)
+    text = v.check_tag_value(value)
+    v.check_length("key", v.MAX_EXPERIMENT_TAG_KEY_LENGTH, key)
+    v.check_length("value", v.MAX_EXPERIMENT_TAG_VALUE_LENGTH, text)
+    return key, text
+
+
+class ExperimentService:
+    def __init__(self, db: Database, artifact_root: str) -> None:
+        self.db = db
+        self.artifact_root = artifact_root
+
+    def ensure_default_experiment(self) -> None:
+        """Create experiment 0 on a database that has no experiment at all (MLflow's rule)."""
+
+        def work(conn: Connection) -> None:
+            if not store.any_experiment_exists(conn):
+                location = experiment_location(self.artifact_root, DEFAULT_EXPERIMENT_ID)
+                store.insert_default_experiment(conn, location, now_ms())
+                log.info("created the Default experiment (id 0) at %s", location)
+
+        self.db.write_sync(work)
+
+    async def create(
+        self, name: object, artifact_location: str | None, tags: list[tuple[str, object]]
+    ) -> int:
+        name = v.check_experiment_name(name)
+        checked_tags = [_check_tag(k, value) for k, value in tags]
+
+        def work(conn: Connection) -> int:
+            if store.find_id_by_name(conn, name) is not None:
+                raise already_exists(f"Experiment(name={name}) already exists.")
+            try:
+                with conn.begin_nested():
+                    new_id = store.insert_experiment(
+                        conn,
+                        name=name,
+                        artifact_location=artifact_location,
+                        now=now_ms(),
+                        tags=checked_tags,
+                    )
+            except IntegrityError as exc:
+                raise already_exists(f"Experiment(name={name}) already exists.") from exc
+            if not artifact_location:
+                location = experiment_location(self.artifact_root, new_id)
+                store.set_artifact_location(conn, new_id, location)
+            return new_id
+
+        return await self.db.write(work)
+
+    async def get(self, experiment_id: int) -> Experiment:
+        return await self.db.read(lambda conn: require_experiment(conn, experiment_id))
+
+    async def get_by_name(self, name: str) -> Experiment:
+        def work(conn: Connection) -> Experiment:
+            found = store.find_id_by_name(conn, name)
+            experiment = store.get_experiment(conn, found) if found is not None else None
+            if experiment is None:
+                raise not_found(f"Could not find experiment with name '{name}'")
+            return experiment
+
+        return await self.db.read(work)
+
+    async def rename(self, experiment_id: int, new_name: object) -> None:
+        new_name = v.check_experiment_name(new_name)
+
+        def work(conn: Connection) -> None:
+            experiment = require_experiment(conn, experiment_id)
+            if experiment.lifecycle_stage != ACTIVE:
+                raise MlflowError("Cannot rename a non-active experiment.", INVALID_STATE)
+            existing = store.find_id_by_name(conn, new_name)
+            if existing is not None and existing != experiment_id:
+                raise already_exists(f"Experiment(name={new_name}) already exists.")
+            store.rename(conn, experiment_id, new_name, now_ms())
+
+        await self.db.write(work)
+
+    async def delete(self, experiment_id: int) -> None:
+        def work(conn: Connection) -> None:
+            experiment = require_experiment(conn, experiment_id)
+            if experiment.lifecycle_stage != ACTIVE:
+                raise not_found(f"No Experiment with id={experiment_id} exists")
+            store.set_lifecycle(conn, experiment_id, DELETED, now_ms())
+
+        await self.db.write(work)
+
+    async def restore(self, experiment_id: int) -> None:
+        def work(conn: Connection) -> None:
+            experiment = require_experiment(conn, experiment_id)
+            if experiment.lifecycle_stage != DELETED:
+                raise not_found(f"No Experiment with id={experiment_id} exists")
+            store.set_lifecycle(conn, experiment_id, ACTIVE, now_ms())
+
+        await self.db.write(work)
+
+    async def set_tag(self, experiment_id: int, key: str, value: object) -> None:
+        key, text = _check_tag(key, value)
+
+        def work(conn: Connection) -> None:
+            require_active_experiment(conn, experiment_id)
+            store.set_tag(conn, experiment_id, key, text)
+
+        await self.db.write(work)
+
+    async def delete_tag(self, experiment_id: int, key: str) -> None:
+        def work(conn: Connection) -> None:
+            require_active_experiment(conn, experiment_id)
+            if not store.delete_tag(conn, experiment_id, key):
+                raise not_found(
+                    f"No tag with name: {key} in experiment with id {experiment_id}"
+                )
+
+        await self.db.write(work)

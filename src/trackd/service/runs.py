@@ -1,0 +1,286 @@
+"""Runs: lifecycle, params, tags and metric logging, with MLflow's rules."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from trackd.config import Settings
+from trackd.entities.experiments import ACTIVE, DELETED
+from trackd.entities.metrics import Metric
+from trackd.entities.runs import Run, RunInfo
+from trackd.errors import invalid_parameter, missing_parameter, not_found
+from trackd.service import validation as v
+from trackd.service.artifact_paths import run_artifact_uri
+from trackd.service.clock import now_ms
+from trackd.service.experiments import require_active_experiment
+from trackd.service.run_names import random_run_name
+from trackd.store import metrics as metric_store
+from trackd.store import runs as store
+from trackd.store.database import Database
+
+RUN_NAME_TAG = "mlflow.runName"
+
+
+def require_run(conn: Connection, run_id: str) -> RunInfo:
+    info = store.get_info(conn, run_id)
+    if info is None:
+        raise not_found(f"Run with id={run_id} not found")
+    return info
+
+
+def require_active_run(conn: Connection, run_id: str) -> RunInfo:
+    info = require_run(conn, run_id)
+    if info.lifecycle_stage != ACTIVE:
+        raise invalid_parameter(
+            f"The run {run_id} must be in the 'active' state. "
+            f"Current state is {info.lifecycle_stage}."
+        )
+    return info
+
+
+class RunService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.truncate = settings.truncate_long_values
+
+    # -- validation shared by single and batch writes ------------------------------------
+
+    def check_tag(self, key: object, value: object, path: str = "") -> tuple[str, str]:
+        key = v.check_key(key, f"{path}key" if path else "key")
+        text = v.check_tag_value(value, f"{path}value" if path else "value")
+        v.check_length(f"{path}key" if path else "key", v.MAX_ENTITY_KEY_LENGTH, key)
+        cut = v.check_length(
+            f"{path}value" if path else "value", v.MAX_TAG_VALUE_LENGTH, text,
+            truncate=self.truncate,
+        )
+        return key, cut or ""
+
+    def check_param(self, key: object, value: object, path: str = "") -> tuple[str, str]:
+        key = v.check_key(key, f"{path}key" if path else "key")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            value = str(value)
+        v.check_length("Param key", v.MAX_ENTITY_KEY_LENGTH, key)
+        cut = v.check_length("Param value", v.MAX_PARAM_VALUE_LENGTH, value,
+                             truncate=self.truncate)
+        return key, cut or ""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def create(
+        self,
+        experiment_id: int,
+        user_id: str | None,
+        run_name: str | None,
+        start_time: int | None,
+        tags: Sequence[tuple[object, object]],
+    ) -> Run:
+        checked = [self.check_tag(k, value) for k, value in tags]
+        tag_name = next((value for k, value in checked if k == RUN_NAME_TAG), None)
+        if run_name and tag_name and run_name != tag_name:
+            raise invalid_parameter(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{tag_name}')."
+            )
+        name = run_name or tag_name or random_run_name()
+        if tag_name is None:
+            checked.append((RUN_NAME_TAG, name))
+        run_id = uuid.uuid4().hex
+
+        def work(conn: Connection) -> Run:
+            experiment = require_active_experiment(conn, experiment_id)
+            values = {
+                "run_uuid": run_id,
+                "name": name,
+                "source_type": "UNKNOWN",
+                "source_name": "",
+                "entry_point_name": "",
+                "user_id": user_id,
+                "status": "RUNNING",
+                "start_time": start_time if start_time is not None else now_ms(),
+                "end_time": None,
+                "source_version": "",
+                "lifecycle_stage": ACTIVE,
+                "artifact_uri": run_artifact_uri(experiment.artifact_location or "", run_id),
+                "experiment_id": experiment_id,
+                "deleted_time": None,
+            }
+            store.insert_run(conn, values, _last_wins(checked))
+            return Run(
+                RunInfo(run_id, experiment_id, name, user_id, "RUNNING", values["start_time"],
+                        None, values["artifact_uri"], ACTIVE),
+                tags=sorted(_last_wins(checked)),
+            )
+
+        return await self.db.write(work)
+
+    async def get(self, run_id: str) -> Run:
+        def work(conn: Connection) -> Run:
+            found = store.load_runs(conn, [run_id])
+            if not found:
+                raise not_found(f"Run with id={run_id} not found")
+            return found[0]
+
+        return await self.db.read(work)
+
+    async def update(
+        self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo:
+        def work(conn: Connection) -> RunInfo:
+            info = require_active_run(conn, run_id)
+            values: dict[str, Any] = {}
+            if status is not None:
+                values["status"] = info.status = status
+            if end_time is not None:
+                values["end_time"] = info.end_time = end_time
+            if run_name:
+                values["name"] = info.run_name = run_name
+                store.set_tags(conn, run_id, [(RUN_NAME_TAG, run_name)])
+            store.update_info(conn, run_id, values)
+            return info
+
+        return await self.db.write(work)
+
+    async def delete(self, run_id: str) -> None:
+        def work(conn: Connection) -> None:
+            require_run(conn, run_id)
+            store.set_lifecycle(conn, run_id, DELETED, now_ms())
+
+        await self.db.write(work)
+
+    async def restore(self, run_id: str) -> None:
+        def work(conn: Connection) -> None:
+            require_run(conn, run_id)
+            store.set_lifecycle(conn, run_id, ACTIVE, None)
+
+        await self.db.write(work)
+
+    # -- params, tags, metrics -----------------------------------------------------------
+
+    async def set_tag(self, run_id: str, key: object, value: object) -> None:
+        tag = self.check_tag(key, value)
+        await self.db.write(lambda conn: _write_tags(conn, run_id, [tag]))
+
+    async def delete_tag(self, run_id: str, key: str) -> None:
+        def work(conn: Connection) -> None:
+            require_active_run(conn, run_id)
+            if not store.delete_tag(conn, run_id, key):
+                raise not_found(f"No tag with name: {key} in run with id {run_id}")
+
+        await self.db.write(work)
+
+    async def log_param(self, run_id: str, key: object, value: object) -> None:
+        param = self.check_param(key, value)
+        await self.db.write(lambda conn: _write_params(conn, run_id, [param]))
+
+    async def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[tuple[str, str]],
+        tags: Sequence[tuple[str, str]],
+    ) -> None:
+        """Validated entities only; everything is written in one transaction or nothing is."""
+
+        def work(conn: Connection) -> None:
+            if params:
+                _write_params(conn, run_id, params)
+            if tags:
+                _write_tags(conn, run_id, tags)
+            if metrics:
+                _write_metrics(conn, run_id, metrics)
+            if not (params or tags or metrics):
+                require_active_run(conn, run_id)
+
+        await self.db.write(work)
+
+    async def log_outputs(self, run_id: str, outputs: Sequence[tuple[str, int]]) -> None:
+        def work(conn: Connection) -> None:
+            require_active_run(conn, run_id)
+            store.add_model_outputs(conn, run_id, outputs, lambda: uuid.uuid4().hex)
+
+        await self.db.write(work)
+
+
+def _last_wins(items: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict(items).items())
+
+
+def _write_tags(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
+    require_active_run(conn, run_id)
+    merged = _last_wins(items)
+    store.set_tags(conn, run_id, merged)
+    run_name = dict(merged).get(RUN_NAME_TAG)
+    if run_name:
+        store.update_info(conn, run_id, {"name": run_name})
+
+
+def _write_params(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
+    require_active_run(conn, run_id)
+    existing = store.existing_params(conn, run_id, [k for k, _ in items])
+    changed = [
+        {"key": k, "old_value": existing[k], "new_value": value}
+        for k, value in items
+        if k in existing and existing[k] != value
+    ]
+    if changed:
+        if len(items) == 1:
+            key, old, new = changed[0]["key"], changed[0]["old_value"], changed[0]["new_value"]
+            raise invalid_parameter(
+                f"Changing param values is not allowed. Param with key='{key}' was already "
+                f"logged with value='{old}' for run ID='{run_id}'. "
+                f"Attempted logging new value '{new}'."
+            )
+        raise invalid_parameter(
+            f"Changing param values is not allowed. Params were already logged='{changed}' "
+            f"for run ID='{run_id}'."
+        )
+    store.insert_params(conn, run_id, [(k, value) for k, value in items if k not in existing])
+
+
+def _write_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+    info = require_active_run(conn, run_id)
+    metric_store.insert_points(conn, run_id, points)
+    linked = [p for p in points if p.model_id]
+    if linked:
+        # MLflow 3 also files points logged with a model_id under that logged model.
+        metric_store.insert_model_points(conn, info.experiment_id, run_id, linked)
+
+
+def check_metric(
+    key: object, value: object, timestamp: object, step: object, path: str = ""
+) -> tuple[str, float, int, int]:
+    """A metric point as MLflow validates it; ``path`` names it inside a batch."""
+    where = f"{path}." if path else ""
+    key = v.check_key(key, f"{where}key", what="metric")
+    number = v.parse_double(f"{where}value", value, required=True)
+    if timestamp is None:
+        raise missing_parameter(f"{where}timestamp")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int | float | str):
+        raise invalid_parameter(
+            f"Invalid value {timestamp!r} for parameter '{where}timestamp' supplied. Timestamp "
+            "must be a nonnegative long (64-bit integer)"
+        )
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        ts = -1
+    if ts < 0:
+        raise invalid_parameter(
+            f"Invalid value {timestamp!r} for parameter '{where}timestamp' supplied. Timestamp "
+            "must be a nonnegative long (64-bit integer)"
+        )
+    try:
+        step_value = 0 if step is None or step == "" else int(step)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise invalid_parameter(
+            f"Invalid value {step!r} for parameter '{where}step' supplied. Step must be a "
+            "valid long (64-bit integer)."
+        ) from None
+    v.check_length("Metric name", v.MAX_ENTITY_KEY_LENGTH, key)
+    return key, number, ts, step_value  # type: ignore[return-value]

@@ -1,0 +1,199 @@
+"""SQL for metric points: the full history and the latest value per key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from trackd.entities.metrics import Metric, from_stored, to_stored
+from trackd.store.tables import latest_metrics, metrics
+from trackd.store.upsert import insert_ignore, newer_than
+
+_M = metrics.c
+_L = latest_metrics.c
+
+
+def insert_points(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+    """Insert points (an exact repeat of a stored point is skipped) and move latest values.
+
+    The latest value per key is the point with the largest (step, timestamp, value), as in
+    MLflow; it is updated with a conditional upsert, so concurrent writers cannot regress it.
+    """
+    rows = []
+    latest: dict[str, dict[str, Any]] = {}
+    for point in points:
+        value, is_nan = to_stored(point.value)
+        row = {
+            "run_uuid": run_id,
+            "key": point.key,
+            "value": value,
+            "timestamp": point.timestamp,
+            "step": point.step,
+            "is_nan": is_nan,
+        }
+        rows.append(row)
+        best = latest.get(point.key)
+        if best is None or _order(row) > _order(best):
+            latest[point.key] = row
+    insert_ignore(conn, metrics, rows)
+    _raise_latest(conn, list(latest.values()))
+
+
+def _order(row: dict[str, Any]) -> tuple[int, int, float]:
+    return (row["step"], row["timestamp"], row["value"])
+
+
+def _raise_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(latest_metrics)
+        new = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["key", "run_uuid"],
+                set_={c: new[c] for c in ("value", "timestamp", "step", "is_nan")},
+                where=newer_than(
+                    (new.step, new.timestamp, new.value),
+                    (_L.step, _L.timestamp, _L.value),
+                ),
+            ),
+            rows,
+        )
+    elif dialect in ("mysql", "mariadb"):
+        _raise_latest_mysql(conn, rows)
+    else:
+        _raise_latest_generic(conn, rows)
+
+
+def _raise_latest_mysql(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    # MySQL applies ON DUPLICATE KEY assignments left to right, each seeing the columns
+    # already assigned. Assigning is_nan and value before timestamp and step keeps every
+    # condition equivalent to "the new point sorts after the stored one" (value can only
+    # change when that holds, and then the later tests still hold or change nothing).
+    stmt = mysql.insert(latest_metrics)
+    new = stmt.inserted
+
+    def when_newer(column: str) -> Any:
+        cond = newer_than(
+            (new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value)
+        )
+        return case((cond, new[column]), else_=_L[column])
+
+    assignments = [(c, when_newer(c)) for c in ("is_nan", "value", "timestamp", "step")]
+    conn.execute(stmt.on_duplicate_key_update(assignments), rows)
+
+
+def _raise_latest_generic(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert, update
+
+    for row in rows:
+        match = and_(_L.run_uuid == row["run_uuid"], _L.key == row["key"])
+        current = conn.execute(
+            select(_L.step, _L.timestamp, _L.value).where(match).with_for_update()
+        ).first()
+        if current is None:
+            conn.execute(insert(latest_metrics).values(row))
+        elif _order(row) > tuple(current):
+            conn.execute(update(latest_metrics).where(match).values(row))
+
+
+def history(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    *,
+    limit: int | None = None,
+    after: tuple[int, int, float, bool] | None = None,
+) -> list[tuple[Metric, tuple[int, int, float, bool]]]:
+    """Points of one metric ordered by (timestamp, step, value), from a keyset position."""
+    query = (
+        select(_M.timestamp, _M.step, _M.value, _M.is_nan)
+        .where(_M.run_uuid == run_id, _M.key == key)
+        .order_by(_M.timestamp, _M.step, _M.value, _M.is_nan)
+    )
+    if after is not None:
+        ts, step, value, is_nan = after
+        query = query.where(
+            or_(
+                _M.timestamp > ts,
+                and_(_M.timestamp == ts, _M.step > step),
+                and_(_M.timestamp == ts, _M.step == step, _M.value > value),
+                and_(_M.timestamp == ts, _M.step == step, _M.value == value,
+                     _M.is_nan > is_nan),
+            )
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        (Metric(key, from_stored(v, n), ts, st, run_id=None), (ts, st, v, bool(n)))
+        for ts, st, v, n in conn.execute(query)
+    ]
+
+
+def insert_model_points(
+    conn: Connection, experiment_id: int, run_id: str, points: Sequence[Metric]
+) -> None:
+    from trackd.store.tables import logged_model_metrics
+
+    insert_ignore(
+        conn,
+        logged_model_metrics,
+        [
+            {
+                "model_id": p.model_id,
+                "metric_name": p.key,
+                "metric_timestamp_ms": p.timestamp,
+                "metric_step": p.step,
+                "metric_value": p.value,
+                "experiment_id": experiment_id,
+                "run_id": run_id,
+                "dataset_uuid": None,
+                "dataset_name": p.dataset_name,
+                "dataset_digest": p.dataset_digest,
+            }
+            for p in points
+        ],
+    )
+
+
+def sample(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    count: int,
+    start_step: int | None,
+    end_step: int | None,
+) -> list[Metric]:
+    """``count`` points spread evenly over one metric's rows ordered by step (the first and
+    the last included), or the last point alone when ``count`` is 1."""
+    from sqlalchemy import bindparam
+
+    where = [_M.run_uuid == run_id, _M.key == key]
+    if start_step is not None and end_step is not None:
+        where += [_M.step >= start_step, _M.step <= end_step]
+    total = conn.execute(select(func.count()).select_from(metrics).where(*where)).scalar() or 0
+    if total == 0:
+        return []
+    order = (_M.step, _M.timestamp, _M.value, _M.is_nan)
+    if total <= count:
+        picks = None
+    elif count == 1:
+        picks = [total - 1]
+    else:
+        picks = sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})
+    numbered = select(
+        _M.timestamp, _M.step, _M.value, _M.is_nan,
+        (func.row_number().over(order_by=order) - 1).label("rn"),
+    ).where(*where).subquery()
+    query = select(numbered.c.timestamp, numbered.c.step, numbered.c.value, numbered.c.is_nan)
+    if picks is not None:
+        query = query.where(numbered.c.rn.in_(bindparam("picks", expanding=True)))
+    query = query.order_by(numbered.c.rn)
+    rows = conn.execute(query, {"picks": picks} if picks is not None else {})
+    return [Metric(key, from_stored(v, n), ts, st, run_id=run_id) for ts, st, v, n in rows]

@@ -1,0 +1,178 @@
+"""SQL for runs, their params and tags, and loading whole runs in a few queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from trackd.entities.metrics import Metric, from_stored
+from trackd.entities.runs import Dataset, DatasetInput, Run, RunInfo
+from trackd.store.tables import (
+    datasets,
+    input_tags,
+    inputs,
+    latest_metrics,
+    params,
+    runs,
+    tags,
+)
+from trackd.store.upsert import insert_ignore, upsert
+
+_R = runs.c
+_INFO_COLUMNS = (
+    _R.run_uuid,
+    _R.experiment_id,
+    _R.name,
+    _R.user_id,
+    _R.status,
+    _R.start_time,
+    _R.end_time,
+    _R.artifact_uri,
+    _R.lifecycle_stage,
+)
+
+
+def get_info(conn: Connection, run_id: str) -> RunInfo | None:
+    row = conn.execute(select(*_INFO_COLUMNS).where(_R.run_uuid == run_id)).first()
+    return RunInfo(*row) if row is not None else None
+
+
+def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
+    """Whole runs in the order of ``run_ids``: one query per child table, never per run."""
+    if not run_ids:
+        return []
+    ids = list(run_ids)
+    found = {
+        row[0]: Run(RunInfo(*row))
+        for row in conn.execute(select(*_INFO_COLUMNS).where(_R.run_uuid.in_(ids)))
+    }
+    if not found:
+        return []
+    present = list(found)
+    m = latest_metrics.c
+    for run_id, key, value, ts, step, is_nan in conn.execute(
+        select(m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan)
+        .where(m.run_uuid.in_(present))
+        .order_by(m.key)
+    ):
+        found[run_id].metrics.append(Metric(key, from_stored(value, is_nan), ts or 0, step))
+    p = params.c
+    for run_id, key, value in conn.execute(
+        select(p.run_uuid, p.key, p.value).where(p.run_uuid.in_(present)).order_by(p.key)
+    ):
+        found[run_id].params.append((key, value))
+    t = tags.c
+    for run_id, key, value in conn.execute(
+        select(t.run_uuid, t.key, t.value).where(t.run_uuid.in_(present)).order_by(t.key)
+    ):
+        found[run_id].tags.append((key, value))
+    _load_io(conn, found)
+    return [found[i] for i in ids if i in found]
+
+
+def _load_io(conn: Connection, found: dict[str, Run]) -> None:
+    """Dataset inputs, model inputs and model outputs, all kept in the ``inputs`` table."""
+    i, d = inputs.c, datasets.c
+    present = list(found)
+    dataset_inputs: dict[str, DatasetInput] = {}
+    for input_uuid, run_id, name, digest, source_type, source, schema, profile in conn.execute(
+        select(
+            i.input_uuid, i.destination_id, d.name, d.digest, d.dataset_source_type,
+            d.dataset_source, d.dataset_schema, d.dataset_profile,
+        )
+        .join(datasets, d.dataset_uuid == i.source_id)
+        .where(i.destination_type == "RUN", i.destination_id.in_(present))
+    ):
+        entry = DatasetInput(Dataset(name, digest, source_type, source, schema, profile))
+        dataset_inputs[input_uuid] = entry
+        found[run_id].dataset_inputs.append(entry)
+    if dataset_inputs:
+        it = input_tags.c
+        for input_uuid, name, value in conn.execute(
+            select(it.input_uuid, it.name, it.value)
+            .where(it.input_uuid.in_(list(dataset_inputs)))
+            .order_by(it.name)
+        ):
+            dataset_inputs[input_uuid].tags.append((name, value))
+    for source_type, run_id, model_id, step in conn.execute(
+        select(i.source_type, i.source_id, i.destination_id, i.step).where(
+            i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")), i.source_id.in_(present)
+        )
+    ):
+        if source_type == "RUN_INPUT":
+            found[run_id].model_inputs.append(model_id)
+        else:
+            found[run_id].model_outputs.append((model_id, step or 0))
+
+
+def insert_run(conn: Connection, values: dict[str, Any], run_tags: Sequence[tuple[str, str]]) -> None:
+    conn.execute(insert(runs).values(values))
+    if run_tags:
+        conn.execute(
+            insert(tags), [{"run_uuid": values["run_uuid"], "key": k, "value": v} for k, v in run_tags]
+        )
+
+
+def update_info(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
+    if values:
+        conn.execute(update(runs).where(_R.run_uuid == run_id).values(values))
+
+
+def set_lifecycle(conn: Connection, run_id: str, stage: str, deleted_time: int | None) -> None:
+    conn.execute(
+        update(runs)
+        .where(_R.run_uuid == run_id)
+        .values(lifecycle_stage=stage, deleted_time=deleted_time)
+    )
+
+
+def set_tags(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
+    upsert(conn, tags, [{"run_uuid": run_id, "key": k, "value": v} for k, v in items], ["value"])
+
+
+def get_tag(conn: Connection, run_id: str, key: str) -> str | None:
+    t = tags.c
+    return conn.execute(select(t.value).where(t.run_uuid == run_id, t.key == key)).scalar()
+
+
+def delete_tag(conn: Connection, run_id: str, key: str) -> int:
+    t = tags.c
+    return conn.execute(delete(tags).where(t.run_uuid == run_id, t.key == key)).rowcount
+
+
+def existing_params(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, str]:
+    p = params.c
+    return dict(
+        conn.execute(select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(list(keys))))
+        .tuples()
+        .all()
+    )
+
+
+def insert_params(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
+    insert_ignore(conn, params, [{"run_uuid": run_id, "key": k, "value": v} for k, v in items])
+
+
+def add_model_outputs(conn: Connection, run_id: str, outputs: Sequence[tuple[str, int]],
+                      new_uuid: Any) -> None:
+    insert_ignore(
+        conn,
+        inputs,
+        [
+            {
+                "input_uuid": new_uuid(),
+                "source_type": "RUN_OUTPUT",
+                "source_id": run_id,
+                "destination_type": "MODEL_OUTPUT",
+                "destination_id": model_id,
+                "step": step,
+            }
+            for model_id, step in outputs
+        ],
+    )
+
+
+def experiment_of(conn: Connection, run_id: str) -> int | None:
+    return conn.execute(select(_R.experiment_id).where(_R.run_uuid == run_id)).scalar()
