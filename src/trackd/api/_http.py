@@ -44,14 +44,14 @@ async def read_fields(request: Request) -> Fields:
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
         raise invalid_parameter(
-            f"Bad request. Content-Type must be 'application/json', got {content_type!r}."
+            "Bad Request. Content-Type must be one of ['application/json']."
         )
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise MlflowError(f"Malformed JSON in request body: {exc}", "MALFORMED_REQUEST") from exc
+        raise invalid_parameter(f"Malformed JSON in the request body: {exc}") from exc
     if not isinstance(data, dict):
-        raise MlflowError("The request body must be a JSON object.", "MALFORMED_REQUEST")
+        raise invalid_parameter("The request body must be a JSON object.")
     return Fields(data, from_query=False)
 
 

@@ -33,6 +33,7 @@ TRACKING_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/runs/log-metric", runs.log_metric),
     ("POST", "/mlflow/runs/log-batch", runs.log_batch),
     ("POST", "/mlflow/runs/outputs", runs.log_outputs),
+    ("POST", "/mlflow/runs/log-inputs", runs.log_inputs),
     ("GET", "/mlflow/metrics/get-history", metrics.get_history),
     ("GET", "/mlflow/metrics/get-history-bulk-interval", metrics.get_history_bulk_interval),
 ]

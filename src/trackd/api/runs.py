@@ -7,7 +7,7 @@ from typing import Any
 from trackd.api._http import Fields
 from trackd.api.router import Call
 from trackd.entities.metrics import Metric
-from trackd.entities.runs import RUN_STATUSES
+from trackd.entities.runs import RUN_STATUSES, Dataset, DatasetInput
 from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.runs import check_metric
@@ -146,3 +146,45 @@ async def log_outputs(call: Call) -> None:
         step = model.get("step") or 0
         outputs.append((model_id, int(step)))
     await call.services.runs.log_outputs(run_id, outputs)
+
+
+_DATASET_LIMITS = {"name": 500, "digest": 36, "source": 65535, "schema": 1048575,
+                   "profile": 16777215}
+
+
+def _dataset_input(item: dict[str, Any], index: int) -> DatasetInput:
+    raw = item.get("dataset")
+    if not isinstance(raw, dict):
+        raise invalid_parameter(f"Missing value for required parameter 'datasets[{index}].dataset'.")
+    values: dict[str, Any] = {}
+    for name in ("name", "digest", "source_type", "source", "schema", "profile"):
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            raise invalid_parameter(
+                f"Invalid value {value!r} for parameter 'datasets[{index}].dataset.{name}'."
+            )
+        if name in ("name", "digest", "source_type", "source") and not value:
+            raise invalid_parameter(
+                f"Missing value for required parameter 'datasets[{index}].dataset.{name}'."
+            )
+        limit = _DATASET_LIMITS.get(name)
+        if limit is not None and value is not None and len(value) > limit:
+            raise invalid_parameter(f"Dataset {name} exceeds the maximum length of {limit}")
+        values[name] = value
+    tags = []
+    for tag in item.get("tags") or []:
+        key, value = tag.get("key"), tag.get("value")
+        if not isinstance(key, str) or not key or len(key) > 255:
+            raise invalid_parameter(f"Invalid input tag key {key!r} (1 to 255 characters).")
+        if not isinstance(value, str) or len(value) > 500:
+            raise invalid_parameter(f"Invalid input tag value for {key!r} (at most 500 characters).")
+        tags.append((key, value))
+    return DatasetInput(Dataset(**values), tags)
+
+
+async def log_inputs(call: Call) -> None:
+    f = await call.fields()
+    run_id = v.check_run_id(f.string("run_id", required=True))
+    datasets = [_dataset_input(d, i) for i, d in enumerate(f.objects("datasets"))]
+    model_ids = [m.get("model_id") for m in f.objects("models") if m.get("model_id")]
+    await call.services.runs.log_inputs(run_id, datasets, model_ids)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from trackd.config import Settings
 from trackd.entities.experiments import ACTIVE, DELETED
 from trackd.entities.metrics import Metric
-from trackd.entities.runs import Run, RunInfo
+from trackd.entities.runs import DatasetInput, Run, RunInfo
 from trackd.errors import invalid_parameter, missing_parameter, not_found
 from trackd.service import validation as v
 from trackd.service.artifact_paths import run_artifact_uri
@@ -19,6 +19,7 @@ from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
 from trackd.service.run_names import random_run_name
 from trackd.store import metrics as metric_store
+from trackd.store import inputs as inputs_store
 from trackd.store import runs as store
 from trackd.store.database import Database
 
@@ -199,12 +200,30 @@ class RunService:
 
         await self.db.write(work)
 
+    async def log_inputs(
+        self, run_id: str, dataset_inputs: Sequence[DatasetInput], model_ids: Sequence[str]
+    ) -> None:
+        # The first of several inputs with one name and digest wins, as in MLflow.
+        unique = list({(d.dataset.name, d.dataset.digest): d for d in reversed(dataset_inputs)}
+                      .values())[::-1]
+
+        def work(conn: Connection) -> None:
+            info = require_active_run(conn, run_id)
+            inputs_store.link_datasets(conn, info.experiment_id, run_id, unique, _new_uuid)
+            inputs_store.link_models(conn, run_id, model_ids, _new_uuid)
+
+        await self.db.write(work)
+
     async def log_outputs(self, run_id: str, outputs: Sequence[tuple[str, int]]) -> None:
         def work(conn: Connection) -> None:
             require_active_run(conn, run_id)
-            store.add_model_outputs(conn, run_id, outputs, lambda: uuid.uuid4().hex)
+            store.add_model_outputs(conn, run_id, outputs, _new_uuid)
 
         await self.db.write(work)
+
+
+def _new_uuid() -> str:
+    return uuid.uuid4().hex
 
 
 def _last_wins(items: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

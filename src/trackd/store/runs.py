@@ -144,11 +144,8 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> int:
 
 def existing_params(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, str]:
     p = params.c
-    return dict(
-        conn.execute(select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(list(keys))))
-        .tuples()
-        .all()
-    )
+    rows = conn.execute(select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(list(keys))))
+    return {key: value for key, value in rows}
 
 
 def insert_params(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
