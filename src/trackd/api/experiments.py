@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from trackd.api.router import Call
+from trackd.entities.experiments import VIEW_TYPES
 from trackd.service.validation import parse_experiment_id
-
-VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
-
 
 def _tags(items: list[dict[str, Any]]) -> list[tuple[str, object]]:
     return [(item.get("key"), item.get("value")) for item in items]  # type: ignore[misc]

@@ -7,7 +7,9 @@ under ``3.0`` instead.
 
 from __future__ import annotations
 
-from trackd.api import experiments, metrics, misc, runs
+from trackd.api import artifacts, experiments, logged_models, metrics, misc, runs
+from trackd.api import model_versions as mv
+from trackd.api import registered_models as rm
 from trackd.api.router import Handler, Route
 
 # (method, path after the version prefix, handler)
@@ -25,6 +27,7 @@ TRACKING_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/runs/create", runs.create),
     ("GET", "/mlflow/runs/get", runs.get),
     ("POST", "/mlflow/runs/update", runs.update),
+    ("POST", "/mlflow/runs/search", runs.search),
     ("POST", "/mlflow/runs/delete", runs.delete),
     ("POST", "/mlflow/runs/restore", runs.restore),
     ("POST", "/mlflow/runs/set-tag", runs.set_tag),
@@ -36,6 +39,63 @@ TRACKING_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/runs/log-inputs", runs.log_inputs),
     ("GET", "/mlflow/metrics/get-history", metrics.get_history),
     ("GET", "/mlflow/metrics/get-history-bulk-interval", metrics.get_history_bulk_interval),
+    ("POST", "/mlflow/runs/log-model", logged_models.log_run_model),
+]
+
+# MLflow 3 logged models, and artifacts through the tracking API and the proxy.
+MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/logged-models", logged_models.create),
+    ("POST", "/mlflow/logged-models/search", logged_models.search),
+    ("GET", "/mlflow/logged-models/{model_id}", logged_models.get),
+    ("PATCH", "/mlflow/logged-models/{model_id}", logged_models.finalize),
+    ("DELETE", "/mlflow/logged-models/{model_id}", logged_models.delete),
+    ("PATCH", "/mlflow/logged-models/{model_id}/tags", logged_models.set_tags),
+    ("DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key}", logged_models.delete_tag),
+    ("POST", "/mlflow/logged-models/{model_id}/params", logged_models.log_params),
+    ("GET", "/mlflow/logged-models/{model_id}/artifacts/directories",
+     artifacts.list_model_artifacts),
+    ("GET", "/mlflow/logged-models/{model_id}/artifacts/files", artifacts.get_model_artifact),
+    ("GET", "/mlflow/artifacts/list", artifacts.list_run_artifacts),
+    ("GET", "/mlflow-artifacts/artifacts", artifacts.proxied_list),
+    ("GET", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_download),
+    ("PUT", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_upload),
+    ("DELETE", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_delete),
+    ("POST", "/mlflow-artifacts/mpu/create/{artifact_path:path}", artifacts.mpu_create),
+    ("POST", "/mlflow-artifacts/mpu/complete/{artifact_path:path}", artifacts.mpu_complete),
+    ("POST", "/mlflow-artifacts/mpu/abort/{artifact_path:path}", artifacts.mpu_abort),
+    ("GET", "/mlflow-artifacts/presigned/{artifact_path:path}", artifacts.presigned_download),
+]
+
+# Routes without a version prefix (only the static prefix applies), used by web UIs.
+UNPREFIXED: list[tuple[str, str, Handler]] = [
+    ("GET", "/get-artifact", artifacts.get_artifact),
+]
+
+
+# Model registry (MLflow 3.18 serves all of these under /api/2.0 and /ajax-api/2.0).
+REGISTRY_V2: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/registered-models/create", rm.create),
+    ("GET", "/mlflow/registered-models/get", rm.get),
+    ("POST", "/mlflow/registered-models/rename", rm.rename),
+    ("PATCH", "/mlflow/registered-models/update", rm.update),
+    ("DELETE", "/mlflow/registered-models/delete", rm.delete),
+    ("GET", "/mlflow/registered-models/search", rm.search),
+    ("POST", "/mlflow/registered-models/set-tag", rm.set_tag),
+    ("DELETE", "/mlflow/registered-models/delete-tag", rm.delete_tag),
+    ("POST", "/mlflow/registered-models/get-latest-versions", rm.get_latest_versions),
+    ("GET", "/mlflow/registered-models/get-latest-versions", rm.get_latest_versions),
+    ("POST", "/mlflow/registered-models/alias", rm.set_alias),
+    ("DELETE", "/mlflow/registered-models/alias", rm.delete_alias),
+    ("GET", "/mlflow/registered-models/alias", rm.get_by_alias),
+    ("POST", "/mlflow/model-versions/create", mv.create),
+    ("GET", "/mlflow/model-versions/get", mv.get),
+    ("PATCH", "/mlflow/model-versions/update", mv.update),
+    ("DELETE", "/mlflow/model-versions/delete", mv.delete),
+    ("GET", "/mlflow/model-versions/search", mv.search),
+    ("POST", "/mlflow/model-versions/set-tag", mv.set_tag),
+    ("DELETE", "/mlflow/model-versions/delete-tag", mv.delete_tag),
+    ("POST", "/mlflow/model-versions/transition-stage", mv.transition_stage),
+    ("GET", "/mlflow/model-versions/get-download-uri", mv.get_download_uri),
 ]
 
 SERVER_V3: list[tuple[str, str, Handler]] = [
@@ -45,7 +105,10 @@ SERVER_V3: list[tuple[str, str, Handler]] = [
 
 def api_routes() -> list[Route]:
     routes: list[Route] = []
-    for table, version in ((TRACKING_V2, "2.0"), (SERVER_V3, "3.0")):
+    tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
+              (SERVER_V3, "3.0"))
+    for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
+    routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)
     return routes

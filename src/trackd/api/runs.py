@@ -6,6 +6,7 @@ from typing import Any
 
 from trackd.api._http import Fields
 from trackd.api.router import Call
+from trackd.entities.experiments import VIEW_TYPES
 from trackd.entities.metrics import Metric
 from trackd.entities.runs import RUN_STATUSES, Dataset, DatasetInput
 from trackd.errors import invalid_parameter
@@ -34,6 +35,24 @@ async def get(call: Call) -> dict[str, Any]:
     f = await call.fields()
     run = await call.services.runs.get(await _run_id(f))
     return {"run": run.to_json()}
+
+
+async def search(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    runs, token = await call.services.runs.search(
+        f.string_list("experiment_ids"),
+        f.string("filter"),
+        f.enum("run_view_type", VIEW_TYPES, default="ACTIVE_ONLY"),
+        f.integer("max_results"),
+        f.string_list("order_by"),
+        f.string("page_token"),
+    )
+    out: dict[str, Any] = {}
+    if runs:
+        out["runs"] = [r.to_json() for r in runs]
+    if token:
+        out["next_page_token"] = token
+    return out
 
 
 async def update(call: Call) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from trackd.entities.common import tags_json
 ACTIVE = "active"
 DELETED = "deleted"
 DEFAULT_WORKSPACE = "default"
+# ViewType of searches, in the order of their protobuf numbers (1, 2, 3).
+VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
 
 
 @dataclass

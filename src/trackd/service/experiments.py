@@ -12,7 +12,11 @@ from trackd.errors import INVALID_STATE, MlflowError, already_exists, invalid_pa
 from trackd.service import validation as v
 from trackd.service.artifact_paths import experiment_location
 from trackd.service.clock import now_ms
+from trackd.service.filters import parse_filter
+from trackd.service.order_by import parse_order_by
+from trackd.service.paging import check_max_results
 from trackd.store import experiments as store
+from trackd.store.experiments_search import search_experiment_ids
 from trackd.store.database import Database
 
 log = logging.getLogger("trackd.experiments")
@@ -98,6 +102,25 @@ class ExperimentService:
             if experiment is None:
                 raise not_found(f"Could not find experiment with name '{name}'")
             return experiment
+
+        return await self.db.read(work)
+
+    async def search(
+        self,
+        *,
+        view_type: str,
+        max_results: int | None,
+        filter_string: str | None,
+        order_by: list[str],
+        page_token: str | None,
+    ) -> tuple[list[Experiment], str | None]:
+        limit = check_max_results("experiments", max_results)
+        clauses = parse_filter("experiments", filter_string)
+        keys = parse_order_by("experiments", order_by)
+
+        def work(conn: Connection) -> tuple[list[Experiment], str | None]:
+            ids, token = search_experiment_ids(conn, clauses, view_type, keys, limit, page_token)
+            return store.load_experiments(conn, ids), token
 
         return await self.db.read(work)
 

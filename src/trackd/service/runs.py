@@ -19,9 +19,13 @@ from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
 from trackd.service.run_names import random_run_name
 from trackd.store import metrics as metric_store
+from trackd.service.filters import parse_filter
+from trackd.service.order_by import parse_order_by
+from trackd.service.paging import check_max_results
 from trackd.store import inputs as inputs_store
 from trackd.store import runs as store
 from trackd.store.database import Database
+from trackd.store.runs_search import search_run_ids
 
 RUN_NAME_TAG = "mlflow.runName"
 
@@ -126,6 +130,26 @@ class RunService:
             if not found:
                 raise not_found(f"Run with id={run_id} not found")
             return found[0]
+
+        return await self.db.read(work)
+
+    async def search(
+        self,
+        experiment_ids: Sequence[object],
+        filter_string: str | None,
+        view_type: str,
+        max_results: int | None,
+        order_by: Sequence[str],
+        page_token: str | None,
+    ) -> tuple[list[Run], str | None]:
+        ids = [v.parse_experiment_id(e) for e in experiment_ids]
+        limit = check_max_results("runs", max_results)
+        clauses = parse_filter("runs", filter_string)
+        keys = parse_order_by("runs", order_by)
+
+        def work(conn: Connection) -> tuple[list[Run], str | None]:
+            run_ids, token = search_run_ids(conn, ids, clauses, view_type, keys, limit, page_token)
+            return store.load_runs(conn, run_ids), token
 
         return await self.db.read(work)
 

@@ -1,0 +1,619 @@
+"""MLflow's search filter language, parsed into a small typed AST.
+
+    >>> parse_filter("runs", "metrics.acc > 0.5 and tags.`mlflow.user` LIKE 'a%'")
+    (Clause(entity='metric', key='acc', op='>', value=0.5),
+     Clause(entity='tag', key='mlflow.user', op='LIKE', value='a%'))
+
+MLflow parses filters with sqlparse and then inspects sqlparse's token tree, so what it accepts
+is defined by sqlparse's lexer as much as by MLflow's checks: a key after a dot may be any word
+(``params.select``) except six words the lexer always treats as keywords (``params.in``), a
+quoted value keeps its doubled quotes (``'it''s'`` means ``it''s``), ``AND`` may repeat or be
+left out between clauses. The tokenizer below follows those lexer rules for every token class a
+filter can contain, so that trackd accepts and rejects what MLflow does; a corpus test checks
+this against MLflow's own parser.
+
+What each search allows (entities, keys, comparators, value types) is data: one
+:class:`Rules` per search kind in :data:`RULES`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from trackd.errors import MlflowError, invalid_parameter
+
+Value = float | int | str | tuple[str | int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One AND-ed condition. ``entity``: metric, param, tag, attribute or dataset; ``key``:
+    canonical (aliases such as ``created`` are resolved); ``op``: =, !=, <, <=, >, >=, LIKE,
+    ILIKE, IN, NOT IN, IS NULL, IS NOT NULL; ``value``: float for metrics, int/float for
+    numeric attributes, str, a tuple for IN lists, None for IS [NOT] NULL."""
+
+    entity: str
+    key: str
+    op: str
+    value: Value
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens: (kind, text). Kinds: ws, name (word or `backticked`), sym ("double quoted"),
+# str ('single quoted'), int, float, cmp, kw (AND OR NOT IS NULL IN NOT NULL ASC/DESC ...),
+# punct ( ) , ; . and bad (anything a filter can never contain: comments, operators ...).
+Token = tuple[str, str]
+
+_WS = re.compile(r"\s+")
+_LINE_COMMENT = re.compile(r"(--|# ).*?(\r\n|\r|\n|$)")
+_BACKTICK = re.compile(r"`(``|[^`])*`")
+_SINGLE = re.compile(r"'(''|\\'|[^'])*'")
+_DOUBLE = re.compile(r'"(""|\\"|[^"])*"')
+# sqlparse lexes these as keywords even right after a dot, so `params.in` is no identifier.
+_ALWAYS_KEYWORD = re.compile(r"(CASE|IN|VALUES|USING|FROM|AS)\b", re.I)
+_LETTER_WORD = re.compile(r"[A-ZÀ-Ü]\w*", re.I)
+_DOT_AHEAD = re.compile(r"\s*\.(?!\d)")
+_NUMBER = (
+    ("bad", re.compile(r"-?0x[\dA-F]+", re.I)),
+    ("float", re.compile(r"-?\d+(\.\d+)?E-?\d+", re.I)),
+    ("float", re.compile(r"-?(\d+(\.\d*)|\.\d+)(?![_A-ZÀ-Ü])", re.I)),
+    ("int", re.compile(r"-?\d+(?![_A-ZÀ-Ü])", re.I)),
+)
+_MULTIWORD = (
+    ("kw", re.compile(r"NOT\s+NULL\b", re.I)),
+    ("kw", re.compile(r"(ASC|DESC)(\s+NULLS\s+(FIRST|LAST))?\b", re.I)),
+    ("cmp", re.compile(r"(NOT\s+)?(LIKE|ILIKE|RLIKE)\b", re.I)),
+    ("cmp", re.compile(r"(NOT\s+)?(REGEXP)(\s+(BINARY))?\b", re.I)),
+)
+_WORD = re.compile(r"\w[$#\w]*")
+_COMPARATOR = re.compile(r"[<>=~!]+")
+_OPERATOR = re.compile(r"[+/@#%^&|*$?:\[\]\\-]+")
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "IS", "NULL"})
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` the way sqlparse's lexer does, for the tokens filters are made of."""
+    out: list[Token] = []
+    p, n = 0, len(text)
+    while p < n:
+        kind, end = _next_token(text, p)
+        out.append((kind, text[p:end]))
+        p = end
+    return out
+
+
+def _next_token(text: str, p: int) -> tuple[str, int]:
+    c = text[p]
+    if c.isspace():
+        return "ws", _WS.match(text, p).end()  # type: ignore[union-attr]
+    if text.startswith(("--", "# "), p):
+        return "bad", _LINE_COMMENT.match(text, p).end()  # type: ignore[union-attr]
+    if text.startswith("/*", p):
+        return "bad", len(text)
+    for char, pattern, kind in (
+        ("`", _BACKTICK, "name"),
+        ("'", _SINGLE, "str"),
+        ('"', _DOUBLE, "sym"),
+    ):
+        if c == char:
+            m = pattern.match(text, p)
+            return (kind, m.end()) if m else ("bad", len(text))
+    if m := _ALWAYS_KEYWORD.match(text, p):
+        return "kw", m.end()
+    if m := _LETTER_WORD.match(text, p):
+        # A word before a dot, or right after one, is a name even when it is a keyword.
+        if _DOT_AHEAD.match(text, m.end()) or (p > 0 and text[p - 1] == "."):
+            return "name", m.end()
+        if text.startswith("(", m.end()):
+            return "bad", m.end()  # a function call
+    if c.isdigit() or c in "-.":
+        for kind, pattern in _NUMBER:
+            if m := pattern.match(text, p):
+                return kind, m.end()
+    for kind, pattern in _MULTIWORD:
+        if m := pattern.match(text, p):
+            return kind, m.end()
+    if m := _WORD.match(text, p):
+        return ("kw" if m.group().upper() in _KEYWORDS else "name"), m.end()
+    if c in "(),;.":
+        return "punct", p + 1
+    for kind, pattern in (("cmp", _COMPARATOR), ("bad", _OPERATOR)):
+        if m := pattern.match(text, p):
+            return kind, m.end()
+    return "bad", p + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping tokens into raw comparisons, as sqlparse's grouping does for valid filters.
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    kind: str  # ident, str, int, float, paren, null
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    lhs: Operand
+    op: str
+    rhs: Operand | None  # None for IS [NOT] NULL
+
+
+def skip_ws(tokens: list[Token], i: int) -> int:
+    while i < len(tokens) and tokens[i][0] == "ws":
+        i += 1
+    return i
+
+
+def read_identifier(tokens: list[Token], i: int) -> tuple[str, int]:
+    """``tokens[i]`` starts an identifier: a name or "symbol", then ``.part`` repeats, where
+    whitespace may surround the dot (and stays part of the text, as in MLflow)."""
+    text, i = tokens[i][1], i + 1
+    while True:
+        dot = skip_ws(tokens, i)
+        if dot >= len(tokens) or tokens[dot] != ("punct", "."):
+            return text, i
+        part = skip_ws(tokens, dot + 1)
+        if part < len(tokens) and tokens[part][0] in ("name", "sym", "str"):
+            text += "".join(t[1] for t in tokens[i : part + 1])
+            i = part + 1
+        else:
+            text += "".join(t[1] for t in tokens[i : dot + 1])
+            i = dot + 1
+
+
+def _operand(tokens: list[Token], i: int) -> tuple[Operand | None, int]:
+    if i >= len(tokens):
+        return None, i
+    kind, text = tokens[i]
+    if kind in ("name", "sym"):
+        ident, end = read_identifier(tokens, i)
+        return Operand("ident", ident), end
+    if kind in ("str", "int", "float"):
+        return Operand(kind, text), i + 1
+    if kind == "kw" and text.upper() == "NULL":
+        return Operand("null", text), i + 1
+    if (kind, text) == ("punct", "("):
+        depth = 0
+        for j in range(i, len(tokens)):
+            if tokens[j][0] == "punct" and tokens[j][1] in "()":
+                depth += 1 if tokens[j][1] == "(" else -1
+                if depth == 0:
+                    return Operand("paren", "".join(t[1] for t in tokens[i : j + 1])), j + 1
+    return None, i
+
+
+def _word(tokens: list[Token], i: int, *words: str) -> bool:
+    return i < len(tokens) and tokens[i][0] == "kw" and tokens[i][1].upper() in words
+
+
+def _clause_after(tokens: list[Token], lhs: Operand, i: int) -> tuple[_Raw | None, int]:
+    """The rest of a clause whose left operand ended at ``i``."""
+    k = skip_ws(tokens, i)
+    if k < len(tokens) and tokens[k][0] == "cmp":
+        rhs, end = _operand(tokens, skip_ws(tokens, k + 1))
+        if rhs is None:
+            return None, i
+        after = skip_ws(tokens, end)
+        if after < len(tokens) and tokens[after][0] == "cmp":
+            raise invalid_parameter(
+                "Invalid comparison clause. Expected 'Identifier' found "
+                f"'{''.join(t[1] for t in tokens[:end]).strip()}'"
+            )
+        return _Raw(lhs, tokens[k][1].upper(), rhs), end
+    if lhs.kind != "ident":
+        return None, i
+    op = ""
+    if _word(tokens, k, "NOT") and _word(tokens, skip_ws(tokens, k + 1), "IN"):
+        op, k = "NOT IN", skip_ws(tokens, k + 1)
+    elif _word(tokens, k, "IN"):
+        op = "IN"
+    if op:
+        rhs, end = _operand(tokens, skip_ws(tokens, k + 1))
+        return (_Raw(lhs, op, rhs), end) if rhs and rhs.kind == "paren" else (None, i)
+    if _word(tokens, k, "IS"):
+        k = skip_ws(tokens, k + 1)
+        # sqlparse lexes NOT NULL as one keyword; MLflow then wants exactly one space in it.
+        if _word(tokens, k, "NULL", "NOT NULL") and tokens[k][1].upper() in ("NULL", "NOT NULL"):
+            return _Raw(lhs, "IS " + tokens[k][1].upper(), None), k + 1
+    return None, i
+
+
+def split_clauses(text: str, *, quote_invalid: bool = True) -> list[_Raw]:
+    """The comparisons of one AND-ed filter; anything else is an error."""
+    tokens = tokenize(text)
+    semicolons = [i for i, t in enumerate(tokens) if t == ("punct", ";")]
+    if semicolons:
+        tail = any(t[0] != "ws" for t in tokens[semicolons[-1] + 1 :])
+        if len(semicolons) + tail > 1:
+            raise invalid_parameter(
+                f"Search filter contained multiple expression {text!r}. "
+                "Provide AND-ed expression list."
+            )
+    raws: list[_Raw] = []
+    invalid: list[str] = []
+    i = skip_ws(tokens, 0)
+    while i < len(tokens):
+        if _word(tokens, i, "AND"):
+            i = skip_ws(tokens, i + 1)
+            continue
+        lhs, end = _operand(tokens, i)
+        raw = None
+        if lhs is not None:
+            raw, end = _clause_after(tokens, lhs, end)
+        if raw is None:
+            invalid.append(lhs.text if lhs is not None else tokens[i][1])
+            end = max(end, i + 1)
+        else:
+            raws.append(raw)
+        i = skip_ws(tokens, end)
+    if invalid:
+        shown = ", ".join(f"'{t}'" if quote_invalid else t for t in invalid)
+        raise invalid_parameter(f"Invalid clause(s) in filter string: {shown}")
+    for raw in raws:
+        if raw.lhs.kind != "ident":
+            raise invalid_parameter(
+                f"Invalid comparison clause. Expected 'Identifier' found '{raw.lhs.text}'"
+            )
+    return raws
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules per search kind.
+
+NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE"})
+LIST_OPS = frozenset({"IN", "NOT IN"})
+NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})
+
+
+@dataclass(frozen=True)
+class Rules:
+    kind: str
+    entities: dict[str, str]  # prefix as written -> entity
+    entity_error: str  # format() with the prefix
+    string_attrs: frozenset[str]
+    numeric_attrs: frozenset[str] = frozenset()
+    attr_aliases: dict[str, str] = field(default_factory=dict)
+    list_attrs: frozenset[str] | None = frozenset()  # None: every string attribute
+    dataset_keys: frozenset[str] = frozenset()
+    null_entities: frozenset[str] = frozenset()
+    null_error: str = (
+        "IS NULL / IS NOT NULL is only supported for tags and params, not for '{}' '{}'"
+    )
+    ops: dict[str, frozenset[str]] = field(default_factory=dict)  # entity or string/numeric
+    key_ops: dict[str, frozenset[str]] = field(default_factory=dict)  # per attribute key
+    trim_entity_backticks: bool = False
+    check_key_before_unquoting: bool = False  # registry searches check the raw key
+    integral_numbers: bool = False  # numeric attributes take integers only
+    numbers_from_strings: bool = False  # version_number = '3' works
+    int_attrs: frozenset[str] = frozenset()  # string-typed in the filter, integers in SQL
+    attr_value_error: str = "Expected a quoted string value for attributes. Got value {}"
+    loose: bool = False  # logged models: MLflow's lenient second parser
+
+
+def _runs_rules() -> Rules:
+    ents = {"metric": "metric", "metrics": "metric", "tag": "tag", "tags": "tag"}
+    ents |= dict.fromkeys(("parameter", "parameters", "param", "params"), "param")
+    ents |= dict.fromkeys(("attribute", "attributes", "attr", "run"), "attribute")
+    ents |= {"dataset": "dataset", "datasets": "dataset"}
+    return Rules(
+        "runs",
+        ents,
+        "Invalid entity type '{}'. Valid values are "
+        "['metric', 'parameter', 'tag', 'attribute', 'dataset']",
+        frozenset({"run_id", "run_name", "status", "user_id", "artifact_uri"}),
+        frozenset({"start_time", "end_time"}),
+        {"created": "start_time", "Created": "start_time"}
+        | dict.fromkeys(("run name", "Run name", "Run Name"), "run_name"),
+        frozenset({"run_id"}),
+        frozenset({"name", "digest", "context"}),
+        frozenset({"param", "tag"}),
+        ops={
+            "metric": NUMERIC_OPS,
+            "param": STRING_OPS | NULL_OPS,
+            "tag": STRING_OPS | NULL_OPS,
+            "string": STRING_OPS | LIST_OPS,
+            "numeric": NUMERIC_OPS,
+            "dataset": STRING_OPS | LIST_OPS,
+        },
+        trim_entity_backticks=True,
+    )
+
+
+_REGISTRY_ENTITIES = {"attribute": "attribute", "tag": "tag", "tags": "tag"}
+_REGISTRY_ENTITY_ERROR = (
+    "Invalid entity type '{}'. Valid entity types are ('attribute', 'tag', 'tags')"
+)
+_REGISTRY_VALUE_ERROR = (
+    "Expected a quoted string value or a list of quoted string values for attributes. Got value {}"
+)
+
+RULES: dict[str, Rules] = {
+    "runs": _runs_rules(),
+    "experiments": Rules(
+        "experiments",
+        {"attribute": "attribute", "attributes": "attribute", "tag": "tag", "tags": "tag"},
+        "Invalid entity type '{}'. Valid entity types are "
+        "('attribute', 'attributes', 'tag', 'tags')",
+        frozenset({"name", "experiment_id"}),
+        frozenset({"creation_time", "last_update_time"}),
+        list_attrs=frozenset({"experiment_id"}),
+        null_entities=frozenset({"tag"}),
+        null_error="IS NULL / IS NOT NULL is only supported for tags, not for attribute '{1}'",
+        ops={"tag": STRING_OPS | NULL_OPS, "string": STRING_OPS, "numeric": NUMERIC_OPS},
+        key_ops={"experiment_id": frozenset({"=", "!="}) | LIST_OPS},
+        integral_numbers=True,
+        int_attrs=frozenset({"experiment_id"}),
+    ),
+    "registered_models": Rules(
+        "registered_models",
+        _REGISTRY_ENTITIES,
+        _REGISTRY_ENTITY_ERROR,
+        frozenset({"name"}),
+        list_attrs=frozenset({"name"}),
+        null_error="IS NULL / IS NOT NULL is not supported for registered model search.",
+        ops={"tag": STRING_OPS, "string": STRING_OPS | LIST_OPS},
+        check_key_before_unquoting=True,
+        attr_value_error=_REGISTRY_VALUE_ERROR,
+    ),
+    "model_versions": Rules(
+        "model_versions",
+        _REGISTRY_ENTITIES,
+        _REGISTRY_ENTITY_ERROR,
+        frozenset({"name", "run_id", "source_path"}),
+        frozenset({"version_number"}),
+        list_attrs=frozenset({"name", "run_id"}),
+        null_error="IS NULL / IS NOT NULL is not supported for model version search.",
+        ops={"tag": STRING_OPS, "string": STRING_OPS | LIST_OPS, "numeric": NUMERIC_OPS},
+        check_key_before_unquoting=True,
+        integral_numbers=True,
+        numbers_from_strings=True,
+        attr_value_error="Only the '{{'version_number'}}' attributes support comparison with "
+        "numeric values.",
+    ),
+    "logged_models": Rules(
+        "logged_models",
+        {"attributes": "attribute", "metrics": "metric", "params": "param", "tags": "tag"},
+        "Invalid entity type: '{}'. Expected one of ['attributes', 'metrics', 'params', 'tags'].",
+        frozenset({"name", "model_id", "model_type", "status", "source_run_id"}),
+        frozenset({"creation_timestamp", "last_updated_timestamp"}),
+        {"creation_time": "creation_timestamp", "last_updated_time": "last_updated_timestamp"},
+        list_attrs=None,
+        # Status names (READY...) become numbers in the logged-model store.
+        key_ops={"status": frozenset({"=", "!="}) | LIST_OPS},
+        ops={
+            "metric": NUMERIC_OPS,
+            "numeric": NUMERIC_OPS,
+            "param": STRING_OPS | LIST_OPS,
+            "tag": STRING_OPS | LIST_OPS,
+            "string": STRING_OPS | LIST_OPS,
+        },
+        loose=True,
+    ),
+}
+
+
+def _show(values: frozenset[str] | set[str]) -> str:
+    return "{" + ", ".join(repr(v) for v in sorted(values)) + "}"
+
+
+def _strip_quotes(text: str, *, required: bool = False) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if required:
+        raise invalid_parameter(
+            "Parameter value is either not quoted or unidentified quote types used for string "
+            f"value {text}. Use either single or double quotes."
+        )
+    return text
+
+
+def _trim_backticks(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "`" else text
+
+
+def _check_attribute(rules: Rules, key: str) -> None:
+    valid = rules.string_attrs | rules.numeric_attrs | set(rules.attr_aliases)
+    if key not in valid:
+        raise invalid_parameter(
+            f"Invalid attribute key '{key}' specified. Valid keys are '{_show(valid)}'"
+        )
+
+
+_LOOSE_IDENTIFIER = re.compile(r"([a-z]+)\.(.+)")
+
+
+def identify(rules: Rules, text: str) -> tuple[str, str]:
+    """(entity, canonical key) of an identifier as written, e.g. ``tags.`a b` `` -> tag, a b."""
+    if rules.loose:
+        m = _LOOSE_IDENTIFIER.fullmatch(text)
+        entity, key = ("attribute", text) if m is None else (rules.entities.get(m[1]), m[2])
+        if entity is None:
+            raise invalid_parameter(rules.entity_error.format(m[1] if m else text))
+        # MLflow strips backticks only; a "double-quoted" key would never match anything.
+        key = _strip_quotes(key.strip("`")) if m else key.strip("`")
+    else:
+        prefix, dot, key = text.partition(".")
+        if not dot:
+            entity, key = "attribute", text
+        else:
+            name = _trim_backticks(prefix) if rules.trim_entity_backticks else prefix
+            if (found := rules.entities.get(name)) is None:
+                raise invalid_parameter(rules.entity_error.format(name))
+            entity = found
+        if entity == "attribute" and rules.check_key_before_unquoting:
+            _check_attribute(rules, key)
+        key = _trim_backticks(_strip_quotes(key))
+    if entity == "attribute":
+        _check_attribute(rules, key)
+        key = rules.attr_aliases.get(key, key)
+    elif entity == "dataset" and key not in rules.dataset_keys:
+        raise invalid_parameter(
+            f"Invalid dataset key '{key}' specified. Valid keys are '{_show(rules.dataset_keys)}'"
+        )
+    return entity, key
+
+
+def _number(text: str, kind: str) -> int | float:
+    if kind == "float":
+        return float(text)
+    value = int(text)
+    # Beyond 64 bits no database driver can bind an integer; as a float it still compares.
+    return value if -(2**63) <= value < 2**63 else float(value)
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    # MLflow reads the parenthesis as a Python literal: ('a', "b") and ('a',) are lists, and
+    # adjacent strings concatenate as in Python.
+    try:
+        parsed = ast.literal_eval(text)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        raise invalid_parameter(
+            "While parsing a list in the query, expected a non-empty list of string values, "
+            "but got ill-formed list."
+        ) from None
+    items = parsed if isinstance(parsed, tuple) else (parsed,)
+    if not items:
+        raise invalid_parameter(
+            "While parsing a list in the query, expected a non-empty list of string values, "
+            "but got empty list"
+        )
+    if not all(isinstance(x, str) for x in items):
+        raise invalid_parameter(
+            "While parsing a list in the query, expected string value, punctuation, or "
+            f"whitespace, but got different type in list: {items}"
+        )
+    return items
+
+
+def _is_numeric(rules: Rules, entity: str, key: str) -> bool:
+    return entity == "metric" or (entity == "attribute" and key in rules.numeric_attrs)
+
+
+def _value(rules: Rules, entity: str, key: str, rhs: Operand) -> Value:
+    kind, text = rhs.kind, rhs.text
+    quoted = kind in ("str", "ident")
+    if rules.loose:
+        if _is_numeric(rules, entity, key):
+            if kind not in ("int", "float"):
+                raise invalid_parameter(f"Expected numeric value type for {key}. Found {text}")
+            return float(text) if entity == "metric" else _number(text, kind)
+        if kind == "paren":
+            return _parse_list(text)
+        return text.strip("'") if kind == "str" else _strip_quotes(text)
+    if entity == "metric":
+        if kind in ("int", "float"):
+            return float(text)
+        raise invalid_parameter(f"Expected numeric value type for metric. Found {text}")
+    if entity in ("param", "tag"):
+        if quoted:
+            return _strip_quotes(text, required=True)
+        noun = "parameter" if entity == "param" else "tag"
+        raise invalid_parameter(
+            f"Expected a quoted string value for {noun} (e.g. 'my-value'). Got value {text}"
+        )
+    if entity == "dataset":
+        if quoted:
+            return _strip_quotes(text, required=True)
+        if kind == "paren":
+            return _parse_list(text)
+        raise invalid_parameter(
+            f"Expected a quoted string value for dataset attributes. Got value {text}"
+        )
+    if key in rules.numeric_attrs:
+        if kind in ("int", "float"):
+            return _number(text, kind)
+        if quoted and rules.numbers_from_strings:
+            return _strip_quotes(text, required=True)
+        raise invalid_parameter(
+            f"Expected numeric value type for numeric attribute: {key}. Found {text}"
+        )
+    if quoted:
+        return _strip_quotes(text, required=True)
+    if kind == "paren":
+        if rules.list_attrs is not None and key not in rules.list_attrs:
+            raise invalid_parameter(
+                f"Only {sorted(rules.list_attrs)} attributes support comparison with a list of "
+                "quoted string values."
+            )
+        return _parse_list(text)
+    raise invalid_parameter(rules.attr_value_error.format(text))
+
+
+def _clause(rules: Rules, raw: _Raw) -> Clause:
+    if raw.rhs is None and rules.loose:
+        raise invalid_parameter(
+            f"Invalid comparison: {raw.lhs.text} {raw.op}. Expected a comparison with 3 tokens."
+        )
+    entity, key = identify(rules, raw.lhs.text)
+    if raw.rhs is None:
+        if entity not in rules.null_entities:
+            raise invalid_parameter(rules.null_error.format(entity, key))
+        return Clause(entity, key, raw.op, None)
+    return Clause(entity, key, raw.op, _value(rules, entity, key, raw.rhs))
+
+
+def _checked(rules: Rules, clause: Clause) -> Clause:
+    """The comparator checks MLflow makes in its SQL stores, and value conversions for SQL."""
+    entity, key, op, value = clause.entity, clause.key, clause.op, clause.value
+    numeric = _is_numeric(rules, entity, key)
+    group = entity if entity != "attribute" else ("numeric" if numeric else "string")
+    allowed = rules.key_ops.get(key) if entity == "attribute" else None
+    allowed = allowed or rules.ops[group]
+    if op not in allowed:
+        if rules.loose:
+            raise invalid_parameter(
+                f"Invalid comparison operator for {entity}s.{key}: {op!r}. "
+                f"Expected one of {tuple(sorted(allowed))}."
+            )
+        raise invalid_parameter(f"Invalid comparator '{op}' not one of '{_show(allowed)}'")
+    if isinstance(value, tuple) and op not in LIST_OPS:
+        raise invalid_parameter(f"A list of values can only be compared with IN or NOT IN: {op}")
+    if entity == "attribute" and numeric and rules.integral_numbers:
+        try:
+            if isinstance(value, float):
+                raise ValueError
+            value = int(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise invalid_parameter(
+                f"Invalid value for numeric attribute '{key}': {str(value)!r}"
+            ) from None
+    if entity == "attribute" and key in rules.int_attrs:
+        value = tuple(_int_id(v) for v in value) if isinstance(value, tuple) else _int_id(value)
+    return Clause(entity, key, op, value)
+
+
+def _int_id(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        raise invalid_parameter(
+            f"Invalid experiment ID '{value}'. Experiment ID must be a valid integer."
+        ) from None
+
+
+@lru_cache(maxsize=512)
+def parse_filter(kind: str, filter_string: str | None) -> tuple[Clause, ...]:
+    """Parse the filter of one search kind (a key of :data:`RULES`); empty or absent means no
+    condition. Raises INVALID_PARAMETER_VALUE, worded as MLflow words it, for anything MLflow
+    refuses. Results are cached: clients repeat the same filter page after page."""
+    if not filter_string:
+        return ()
+    rules = RULES[kind]
+    try:
+        raws = split_clauses(filter_string, quote_invalid=kind == "runs")
+    except MlflowError:
+        if not rules.loose:
+            raise
+        raise invalid_parameter(
+            f"Invalid filter string: {filter_string!r}. Expected a list of comparisons "
+            "separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01')."
+        ) from None
+    # MLflow checks every clause's shape first and the comparators afterwards.
+    clauses = [_clause(rules, raw) for raw in raws]
+    return tuple(_checked(rules, c) for c in clauses)
