@@ -43,9 +43,7 @@ async def read_fields(request: Request) -> Fields:
         return Fields({}, from_query=False)
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
-        raise invalid_parameter(
-            "Bad Request. Content-Type must be one of ['application/json']."
-        )
+        raise invalid_parameter("Bad Request. Content-Type must be one of ['application/json'].")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

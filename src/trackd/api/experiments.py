@@ -8,6 +8,7 @@ from trackd.api.router import Call
 from trackd.entities.experiments import VIEW_TYPES
 from trackd.service.validation import parse_experiment_id
 
+
 def _tags(items: list[dict[str, Any]]) -> list[tuple[str, object]]:
     return [(item.get("key"), item.get("value")) for item in items]  # type: ignore[misc]
 

@@ -115,8 +115,9 @@ class Router:
         except Exception:
             log.exception("unhandled error in %s %s", method, path)
             return error_response(
-                MlflowError("Internal error while handling the request; see the server log.",
-                            INTERNAL_ERROR)
+                MlflowError(
+                    "Internal error while handling the request; see the server log.", INTERNAL_ERROR
+                )
             )
         if isinstance(result, Response):
             return result

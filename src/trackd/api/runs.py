@@ -149,7 +149,9 @@ async def log_batch(call: Call) -> None:
             f"Duplicate parameter keys have been submitted: {duplicates}. Please ensure the "
             "request contains only one param value per param key."
         )
-    tags = [runs.check_tag(t.get("key"), t.get("value"), f"tags[{i}].") for i, t in enumerate(raw_tags)]
+    tags = [
+        runs.check_tag(t.get("key"), t.get("value"), f"tags[{i}].") for i, t in enumerate(raw_tags)
+    ]
     await runs.log_batch(run_id, metrics, params, tags)
 
 
@@ -167,14 +169,21 @@ async def log_outputs(call: Call) -> None:
     await call.services.runs.log_outputs(run_id, outputs)
 
 
-_DATASET_LIMITS = {"name": 500, "digest": 36, "source": 65535, "schema": 1048575,
-                   "profile": 16777215}
+_DATASET_LIMITS = {
+    "name": 500,
+    "digest": 36,
+    "source": 65535,
+    "schema": 1048575,
+    "profile": 16777215,
+}
 
 
 def _dataset_input(item: dict[str, Any], index: int) -> DatasetInput:
     raw = item.get("dataset")
     if not isinstance(raw, dict):
-        raise invalid_parameter(f"Missing value for required parameter 'datasets[{index}].dataset'.")
+        raise invalid_parameter(
+            f"Missing value for required parameter 'datasets[{index}].dataset'."
+        )
     values: dict[str, Any] = {}
     for name in ("name", "digest", "source_type", "source", "schema", "profile"):
         value = raw.get(name)
@@ -196,7 +205,9 @@ def _dataset_input(item: dict[str, Any], index: int) -> DatasetInput:
         if not isinstance(key, str) or not key or len(key) > 255:
             raise invalid_parameter(f"Invalid input tag key {key!r} (1 to 255 characters).")
         if not isinstance(value, str) or len(value) > 500:
-            raise invalid_parameter(f"Invalid input tag value for {key!r} (at most 500 characters).")
+            raise invalid_parameter(
+                f"Invalid input tag value for {key!r} (at most 500 characters)."
+            )
         tags.append((key, value))
     return DatasetInput(Dataset(**values), tags)
 

@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-
 # SQL has no infinity: MLflow stores +-inf as the largest finite doubles, and NaN as 0 with
 # is_nan set. trackd keeps exactly that representation, so both servers read the same rows.
 MAX_DOUBLE = 1.7976931348623157e308

@@ -16,8 +16,8 @@ from trackd.service.filters import parse_filter
 from trackd.service.order_by import parse_order_by
 from trackd.service.paging import check_max_results
 from trackd.store import experiments as store
-from trackd.store.experiments_search import search_experiment_ids
 from trackd.store.database import Database
+from trackd.store.experiments_search import search_experiment_ids
 
 log = logging.getLogger("trackd.experiments")
 
@@ -169,8 +169,6 @@ class ExperimentService:
         def work(conn: Connection) -> None:
             require_active_experiment(conn, experiment_id)
             if not store.delete_tag(conn, experiment_id, key):
-                raise not_found(
-                    f"No tag with name: {key} in experiment with id {experiment_id}"
-                )
+                raise not_found(f"No tag with name: {key} in experiment with id {experiment_id}")
 
         await self.db.write(work)

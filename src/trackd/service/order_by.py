@@ -19,7 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 from trackd.errors import invalid_parameter
-from trackd.service.filters import RULES, Rules, identify, read_identifier, tokenize
+from trackd.service.filter_syntax import read_identifier, tokenize
+from trackd.service.filters import RULES, Rules, identify
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,12 @@ from trackd.service import validation as v
 from trackd.service.artifact_paths import run_artifact_uri
 from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
-from trackd.service.run_names import random_run_name
-from trackd.store import metrics as metric_store
 from trackd.service.filters import parse_filter
 from trackd.service.order_by import parse_order_by
 from trackd.service.paging import check_max_results
+from trackd.service.run_names import random_run_name
 from trackd.store import inputs as inputs_store
+from trackd.store import metrics as metric_store
 from trackd.store import runs as store
 from trackd.store.database import Database
 from trackd.store.runs_search import search_run_ids
@@ -59,7 +59,9 @@ class RunService:
         text = v.check_tag_value(value, f"{path}value" if path else "value")
         v.check_length(f"{path}key" if path else "key", v.MAX_ENTITY_KEY_LENGTH, key)
         cut = v.check_length(
-            f"{path}value" if path else "value", v.MAX_TAG_VALUE_LENGTH, text,
+            f"{path}value" if path else "value",
+            v.MAX_TAG_VALUE_LENGTH,
+            text,
             truncate=self.truncate,
         )
         return key, cut or ""
@@ -71,8 +73,7 @@ class RunService:
         if not isinstance(value, str):
             value = str(value)
         v.check_length("Param key", v.MAX_ENTITY_KEY_LENGTH, key)
-        cut = v.check_length("Param value", v.MAX_PARAM_VALUE_LENGTH, value,
-                             truncate=self.truncate)
+        cut = v.check_length("Param value", v.MAX_PARAM_VALUE_LENGTH, value, truncate=self.truncate)
         return key, cut or ""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -117,8 +118,17 @@ class RunService:
             }
             store.insert_run(conn, values, _last_wins(checked))
             return Run(
-                RunInfo(run_id, experiment_id, name, user_id, "RUNNING", values["start_time"],
-                        None, values["artifact_uri"], ACTIVE),
+                RunInfo(
+                    run_id,
+                    experiment_id,
+                    name,
+                    user_id,
+                    "RUNNING",
+                    values["start_time"],
+                    None,
+                    values["artifact_uri"],
+                    ACTIVE,
+                ),
                 tags=sorted(_last_wins(checked)),
             )
 
@@ -228,8 +238,9 @@ class RunService:
         self, run_id: str, dataset_inputs: Sequence[DatasetInput], model_ids: Sequence[str]
     ) -> None:
         # The first of several inputs with one name and digest wins, as in MLflow.
-        unique = list({(d.dataset.name, d.dataset.digest): d for d in reversed(dataset_inputs)}
-                      .values())[::-1]
+        unique = list(
+            {(d.dataset.name, d.dataset.digest): d for d in reversed(dataset_inputs)}.values()
+        )[::-1]
 
         def work(conn: Connection) -> None:
             info = require_active_run(conn, run_id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-
 from typing import Any
 
 from trackd.errors import invalid_parameter, missing_parameter
@@ -69,9 +68,7 @@ def check_length(what: str, limit: int, value: str | None, *, truncate: bool = F
         return value
     if truncate:
         return value[:limit]
-    raise invalid_parameter(
-        f"'{what}' exceeds the maximum length of {limit} characters"
-    )
+    raise invalid_parameter(f"'{what}' exceeds the maximum length of {limit} characters")
 
 
 def check_run_id(run_id: str, path: str = "run_id") -> str:
@@ -128,7 +125,7 @@ def parse_double(name: str, value: Any, *, required: bool = False) -> float | No
             raise missing_parameter(name)
         return None
     if isinstance(value, bool):
-        raise invalid_parameter(f"Invalid value {value!r} for parameter '{name}' supplied: expected a number.")
+        raise _not_a_number(name, value)
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
@@ -136,4 +133,10 @@ def parse_double(name: str, value: Any, *, required: bool = False) -> float | No
             return float(value.strip())
         except ValueError:
             pass
-    raise invalid_parameter(f"Invalid value {value!r} for parameter '{name}' supplied: expected a number.")
+    raise _not_a_number(name, value)
+
+
+def _not_a_number(name: str, value: Any) -> Exception:
+    return invalid_parameter(
+        f"Invalid value {value!r} for parameter '{name}' supplied: expected a number."
+    )

@@ -152,8 +152,9 @@ class Database:
             except DBAPIError as exc:
                 # The transaction as a whole failed (deadlock, lost connection, failed
                 # commit): nothing of it was kept, so every unit runs again on its own.
-                log.warning("group commit of %d units failed, retrying one by one: %s",
-                            len(group), exc.orig)
+                log.warning(
+                    "group commit of %d units failed, retrying one by one: %s", len(group), exc.orig
+                )
             else:
                 return
         for job in group:

@@ -128,7 +128,9 @@ def set_tag(conn: Connection, experiment_id: int, key: str, value: str) -> None:
         try:
             with conn.begin_nested():
                 conn.execute(
-                    insert(experiment_tags).values(experiment_id=experiment_id, key=key, value=value)
+                    insert(experiment_tags).values(
+                        experiment_id=experiment_id, key=key, value=value
+                    )
                 )
         except IntegrityError:
             # Another writer inserted the same key between our update and insert: last wins.
@@ -154,12 +156,18 @@ def insert_default_experiment(conn: Connection, artifact_location: str, now: int
     """
     dialect = conn.dialect.name
     if dialect in ("mysql", "mariadb"):
-        conn.exec_driver_sql("SET @@SESSION.sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+        conn.exec_driver_sql(
+            "SET @@SESSION.sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"
+        )
     elif dialect == "mssql":
         conn.exec_driver_sql("SET IDENTITY_INSERT experiments ON")
     try:
         insert_experiment(
-            conn, name="Default", artifact_location=artifact_location, now=now, tags=(),
+            conn,
+            name="Default",
+            artifact_location=artifact_location,
+            now=now,
+            tags=(),
             experiment_id=0,
         )
     finally:

@@ -38,12 +38,18 @@ def link_datasets(
         if key not in uuids:
             uuids[key] = new_uuid()
             ds = item.dataset
-            new_datasets.append({
-                "dataset_uuid": uuids[key], "experiment_id": experiment_id, "name": ds.name,
-                "digest": ds.digest, "dataset_source_type": ds.source_type,
-                "dataset_source": ds.source, "dataset_schema": ds.schema,
-                "dataset_profile": ds.profile,
-            })
+            new_datasets.append(
+                {
+                    "dataset_uuid": uuids[key],
+                    "experiment_id": experiment_id,
+                    "name": ds.name,
+                    "digest": ds.digest,
+                    "dataset_source_type": ds.source_type,
+                    "dataset_source": ds.source,
+                    "dataset_schema": ds.schema,
+                    "dataset_profile": ds.profile,
+                }
+            )
     insert_ignore(conn, datasets, new_datasets)
     linked = set(
         conn.execute(
@@ -62,10 +68,16 @@ def link_datasets(
             continue
         linked.add(dataset_uuid)
         input_uuid = new_uuid()
-        edges.append({
-            "input_uuid": input_uuid, "source_type": "DATASET", "source_id": dataset_uuid,
-            "destination_type": "RUN", "destination_id": run_id, "step": 0,
-        })
+        edges.append(
+            {
+                "input_uuid": input_uuid,
+                "source_type": "DATASET",
+                "source_id": dataset_uuid,
+                "destination_type": "RUN",
+                "destination_id": run_id,
+                "step": 0,
+            }
+        )
         tag_rows += [{"input_uuid": input_uuid, "name": k, "value": v} for k, v in item.tags]
     insert_ignore(conn, inputs, edges)
     insert_ignore(conn, input_tags, tag_rows)
@@ -79,8 +91,12 @@ def link_models(
         inputs,
         [
             {
-                "input_uuid": new_uuid(), "source_type": "RUN_INPUT", "source_id": run_id,
-                "destination_type": "MODEL_INPUT", "destination_id": model_id, "step": 0,
+                "input_uuid": new_uuid(),
+                "source_type": "RUN_INPUT",
+                "source_id": run_id,
+                "destination_type": "MODEL_INPUT",
+                "destination_id": model_id,
+                "step": 0,
             }
             for model_id in model_ids
         ],

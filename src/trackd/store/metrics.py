@@ -80,9 +80,7 @@ def _raise_latest_mysql(conn: Connection, rows: list[dict[str, Any]]) -> None:
     new = stmt.inserted
 
     def when_newer(column: str) -> Any:
-        cond = newer_than(
-            (new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value)
-        )
+        cond = newer_than((new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value))
         return case((cond, new[column]), else_=_L[column])
 
     assignments = [(c, when_newer(c)) for c in ("is_nan", "value", "timestamp", "step")]
@@ -124,8 +122,7 @@ def history(
                 _M.timestamp > ts,
                 and_(_M.timestamp == ts, _M.step > step),
                 and_(_M.timestamp == ts, _M.step == step, _M.value > value),
-                and_(_M.timestamp == ts, _M.step == step, _M.value == value,
-                     _M.is_nan > is_nan),
+                and_(_M.timestamp == ts, _M.step == step, _M.value == value, _M.is_nan > is_nan),
             )
         )
     if limit is not None:
@@ -150,7 +147,8 @@ def insert_model_points(
                 "metric_name": p.key,
                 "metric_timestamp_ms": p.timestamp,
                 "metric_step": p.step,
-                "metric_value": p.value,
+                # Stored as MLflow stores it: NaN as 0, infinities as the largest doubles.
+                "metric_value": to_stored(p.value)[0],
                 "experiment_id": experiment_id,
                 "run_id": run_id,
                 "dataset_uuid": None,
@@ -187,10 +185,17 @@ def sample(
         picks = [total - 1]
     else:
         picks = sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})
-    numbered = select(
-        _M.timestamp, _M.step, _M.value, _M.is_nan,
-        (func.row_number().over(order_by=order) - 1).label("rn"),
-    ).where(*where).subquery()
+    numbered = (
+        select(
+            _M.timestamp,
+            _M.step,
+            _M.value,
+            _M.is_nan,
+            (func.row_number().over(order_by=order) - 1).label("rn"),
+        )
+        .where(*where)
+        .subquery()
+    )
     query = select(numbered.c.timestamp, numbered.c.step, numbered.c.value, numbered.c.is_nan)
     if picks is not None:
         query = query.where(numbered.c.rn.in_(bindparam("picks", expanding=True)))

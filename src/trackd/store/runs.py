@@ -79,8 +79,14 @@ def _load_io(conn: Connection, found: dict[str, Run]) -> None:
     dataset_inputs: dict[str, DatasetInput] = {}
     for input_uuid, run_id, name, digest, source_type, source, schema, profile in conn.execute(
         select(
-            i.input_uuid, i.destination_id, d.name, d.digest, d.dataset_source_type,
-            d.dataset_source, d.dataset_schema, d.dataset_profile,
+            i.input_uuid,
+            i.destination_id,
+            d.name,
+            d.digest,
+            d.dataset_source_type,
+            d.dataset_source,
+            d.dataset_schema,
+            d.dataset_profile,
         )
         .join(datasets, d.dataset_uuid == i.source_id)
         .where(i.destination_type == "RUN", i.destination_id.in_(present))
@@ -107,11 +113,14 @@ def _load_io(conn: Connection, found: dict[str, Run]) -> None:
             found[run_id].model_outputs.append((model_id, step or 0))
 
 
-def insert_run(conn: Connection, values: dict[str, Any], run_tags: Sequence[tuple[str, str]]) -> None:
+def insert_run(
+    conn: Connection, values: dict[str, Any], run_tags: Sequence[tuple[str, str]]
+) -> None:
     conn.execute(insert(runs).values(values))
     if run_tags:
         conn.execute(
-            insert(tags), [{"run_uuid": values["run_uuid"], "key": k, "value": v} for k, v in run_tags]
+            insert(tags),
+            [{"run_uuid": values["run_uuid"], "key": k, "value": v} for k, v in run_tags],
         )
 
 
@@ -152,8 +161,9 @@ def insert_params(conn: Connection, run_id: str, items: Sequence[tuple[str, str]
     insert_ignore(conn, params, [{"run_uuid": run_id, "key": k, "value": v} for k, v in items])
 
 
-def add_model_outputs(conn: Connection, run_id: str, outputs: Sequence[tuple[str, int]],
-                      new_uuid: Any) -> None:
+def add_model_outputs(
+    conn: Connection, run_id: str, outputs: Sequence[tuple[str, int]], new_uuid: Any
+) -> None:
     insert_ignore(
         conn,
         inputs,
