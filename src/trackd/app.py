@@ -12,13 +12,19 @@ from starlette.types import Receive, Scope, Send
 from trackd import MLFLOW_COMPAT_VERSION
 from trackd.api.router import Router
 from trackd.api.routes import api_routes
+from trackd.artifacts.registry import ArtifactRegistry
 from trackd.config import Settings
+from trackd.service.artifacts import ArtifactService
 from trackd.service.experiments import ExperimentService
+from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
+from trackd.service.model_versions import ModelVersionService
+from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
 from trackd.store import schema
 from trackd.store.database import Database
 from trackd.store.urls import redact
+from trackd.web import WebUI
 
 log = logging.getLogger("trackd")
 
@@ -32,6 +38,10 @@ class Services:
     experiments: ExperimentService
     runs: RunService
     metrics: MetricService
+    registered_models: RegisteredModelService
+    model_versions: ModelVersionService
+    logged_models: LoggedModelService
+    artifacts: ArtifactService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,12 +78,17 @@ def build_services(settings: Settings, db: Database) -> Services:
     experiments = ExperimentService(db, settings.artifact_root)
     if not db.read_only:
         experiments.ensure_default_experiment()
+    runs = RunService(db, settings)
     return Services(
         settings=settings,
         db=db,
         experiments=experiments,
-        runs=RunService(db, settings),
+        runs=runs,
         metrics=MetricService(db),
+        registered_models=RegisteredModelService(db),
+        model_versions=ModelVersionService(db, settings),
+        logged_models=LoggedModelService(db, settings, runs),
+        artifacts=ArtifactService(db, ArtifactRegistry(settings)),
     )
 
 
@@ -85,8 +100,14 @@ class TrackdApp:
         self.services = services
         self.prefix = settings.static_prefix
         self.router = Router(api_routes(), services)
+        self.web = WebUI(services)
+        # Production layers (metrics, auth: trackd.observability.install) wrap `dispatch`.
+        self.entry: Any = self.dispatch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.entry(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -103,6 +124,8 @@ class TrackdApp:
             await PlainTextResponse("OK")(scope, receive, send)
         elif path == "/version":
             await PlainTextResponse(MLFLOW_COMPAT_VERSION)(scope, receive, send)
+        elif self.web.handles(path):
+            await self.web(scope, receive, send)
         else:
             await self.router(scope, receive, send)
 
@@ -112,6 +135,7 @@ class TrackdApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.services.artifacts.registry.close()
                 self.services.db.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -121,7 +145,11 @@ def create_app(settings: Settings) -> TrackdApp:
     db = open_database(settings)
     try:
         services = build_services(settings, db)
+        app = TrackdApp(settings, services)
+        from trackd.observability import install
+
+        install(app)
     except BaseException:
         db.close()
         raise
-    return TrackdApp(settings, services)
+    return app

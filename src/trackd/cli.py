@@ -48,16 +48,31 @@ def main() -> None:
               "[env MLFLOW_STATIC_PREFIX].")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request.")
-def server(access_log: bool, **flags: Any) -> None:
+@click.option("--access-log-format", type=click.Choice(["text", "json"]),
+              help="Access log lines as text (uvicorn's) or JSON objects, one per line; json "
+              "turns the access log on [env TRACKD_ACCESS_LOG_FORMAT; default text].")
+@click.option("--app-name", type=click.Choice(["basic-auth"]),
+              help="As in `mlflow server`: basic-auth turns on users and permissions.")
+@click.option("--auth/--no-auth", default=None,
+              help="Users and permissions, MLflow basic-auth compatible; settings from "
+              "MLFLOW_AUTH_CONFIG_PATH [env TRACKD_AUTH; default off].")
+@click.option("--ssl-certfile", help="Serve HTTPS with this certificate (PEM) "
+              "[env TRACKD_SSL_CERTFILE].")
+@click.option("--ssl-keyfile", help="Private key of --ssl-certfile [env TRACKD_SSL_KEYFILE].")
+def server(access_log: bool, app_name: str | None, **flags: Any) -> None:
     """Run the tracking server."""
     try:
         settings = settings_from_env()
         if flags.get("static_prefix") is not None:
             flags["static_prefix"] = normalize_static_prefix(flags["static_prefix"])
+        if app_name == "basic-auth":
+            flags["auth"] = True
         settings = settings.with_overrides(**flags)
+        if bool(settings.ssl_certfile) != bool(settings.ssl_keyfile):
+            raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     except ConfigError as exc:
         _fail(str(exc))
-    run_server(settings, access_log=access_log)
+    run_server(settings, access_log=access_log or settings.access_log_format == "json")
 
 
 def run_server(settings: Settings, *, access_log: bool = False) -> None:
@@ -76,22 +91,32 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
     except ConfigError as exc:
         _fail(str(exc))
         return
+    json_log = settings.access_log_format == "json"
+    if json_log:
+        _json_access_log()
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "access_log": access_log,
+        # With JSON lines trackd writes the access log itself (trackd.access).
+        "access_log": access_log and not json_log,
         "log_level": "info",
         "proxy_headers": True,
         "forwarded_allow_ips": "*",
         "timeout_keep_alive": 120,
     }
-    log.info("trackd %s serving %s on http://%s:%d%s", __version__,
-             _redacted(settings.backend_store_uri), settings.host, settings.port,
-             settings.static_prefix or "/")
+    if settings.ssl_certfile:
+        options["ssl_certfile"] = settings.ssl_certfile
+        options["ssl_keyfile"] = settings.ssl_keyfile
+    scheme = "https" if settings.ssl_certfile else "http"
+    log.info("trackd %s serving %s on %s://%s:%d%s%s", __version__,
+             _redacted(settings.backend_store_uri), scheme, settings.host, settings.port,
+             settings.static_prefix or "/", " (authentication on)" if settings.auth else "")
     if settings.workers <= 1:
         uvicorn.run(app, **options)
         return
     app.services.db.close()
+    if "auth" in app.services.extra:  # each worker opens its own
+        app.services.extra["auth"].close()
     config = uvicorn.Config(
         functools.partial(_worker_app, settings), factory=True, workers=settings.workers,
         **options,
@@ -102,8 +127,21 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
     Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
 
 
+def _json_access_log() -> None:
+    # One JSON object per line on stdout, nothing around it, for log shippers.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("trackd.access")
+    access.handlers[:] = [handler]
+    access.setLevel(logging.INFO)
+    access.propagate = False
+
+
 def _worker_app(settings: Settings) -> Any:
     from trackd.app import create_app
+
+    if settings.access_log_format == "json":
+        _json_access_log()
 
     return create_app(settings)
 
@@ -148,3 +186,96 @@ def current(url: str) -> None:
     finally:
         database.close()
     click.echo(f"{state.found or '(none)'} {state.kind} (trackd serves {schema.HEAD})")
+
+
+@main.command()
+@click.option("--backend-store-uri", help="Database to clean [env MLFLOW_BACKEND_STORE_URI].")
+@click.option("--artifacts-destination", help="Store behind mlflow-artifacts:/ "
+              "[env MLFLOW_ARTIFACTS_DESTINATION; default ./mlartifacts].")
+@click.option("--default-artifact-root", help="The server's root for new experiments, to "
+              "recognise the artifact folders it created [env MLFLOW_DEFAULT_ARTIFACT_ROOT].")
+@click.option("--older-than", help="Only what was deleted more than this long ago, e.g. 30d, "
+              "12h, 2d8h5m20s (default: everything deleted).")
+@click.option("--experiment-ids", help="Comma-separated deleted experiments to remove (only).")
+@click.option("--run-ids", help="Comma-separated deleted runs to remove (only).")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Runs or models per transaction.")
+def gc(older_than: str | None, experiment_ids: str | None, run_ids: str | None,
+       batch_size: int, **flags: Any) -> None:
+    """Permanently delete deleted runs, experiments and logged models, with their artifacts."""
+    import anyio
+
+    from trackd.artifacts.registry import ArtifactRegistry
+    from trackd.errors import MlflowError
+    from trackd.service.gc import GarbageCollector, parse_duration
+    from trackd.store import schema
+    from trackd.store.database import Database
+
+    try:
+        settings = settings_from_env().with_overrides(serve_artifacts=True, **flags)
+        older_ms = parse_duration(older_than) if older_than else 0
+    except (ConfigError, MlflowError) as exc:
+        _fail(str(exc))
+        return
+    database = Database(settings.backend_store_uri)
+    try:
+        state = schema.inspect_schema(database.engine)
+        if state.kind != "current":
+            _fail(f"gc works on MLflow {schema.MLFLOW_VERSION}'s schema ({schema.HEAD}); this "
+                  f"database is {state.kind} ({state.found})")
+        registry = ArtifactRegistry(settings)
+        collector = GarbageCollector(database, registry, default_root=settings.artifact_root,
+                                     batch_size=batch_size, echo=click.echo)
+
+        async def collect() -> Any:
+            try:
+                return await collector.collect(
+                    older_ms, experiment_ids=_id_list(experiment_ids), run_ids=_id_list(run_ids))
+            finally:
+                await registry.close()
+
+        report = anyio.run(collect)
+    except MlflowError as exc:
+        _fail(exc.message)
+        return
+    finally:
+        database.close()
+    click.echo(f"gc: removed {report.runs} runs, {report.experiments} experiments, "
+               f"{report.logged_models} logged models, {report.traces} traces")
+    if report.artifact_errors:
+        for problem in report.artifact_errors:
+            click.echo(f"gc: {problem}", err=True)
+        sys.exit(1)
+
+
+def _id_list(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+@main.group("auth")
+def auth_group() -> None:
+    """The authentication database (MLflow basic-auth's; settings from MLFLOW_AUTH_CONFIG_PATH)."""
+
+
+@auth_group.command("upgrade")
+@click.option("--database-uri", help="Auth database [default: database_uri of the auth config].")
+def auth_upgrade(database_uri: str | None) -> None:
+    """Create MLflow 3.18's auth schema, or upgrade an older MLflow auth database in place."""
+    from trackd.auth.config import read_auth_config
+    from trackd.auth.migrate import upgrade_auth_database
+    from trackd.store.database import Database
+
+    try:
+        url = database_uri or read_auth_config().database_uri
+        database = Database(url)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    try:
+        click.echo(upgrade_auth_database(database.engine))
+    except ConfigError as exc:
+        _fail(str(exc))
+    finally:
+        database.close()

@@ -30,7 +30,13 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "port": ("MLFLOW_PORT",),
     "workers": ("MLFLOW_WORKERS",),
     "static_prefix": ("MLFLOW_STATIC_PREFIX",),
+    # trackd's own production settings (MLflow has no variables for these).
+    "auth": ("TRACKD_AUTH",),
+    "ssl_certfile": ("TRACKD_SSL_CERTFILE",),
+    "ssl_keyfile": ("TRACKD_SSL_KEYFILE",),
+    "access_log_format": ("TRACKD_ACCESS_LOG_FORMAT",),
 }
+ACCESS_LOG_FORMATS = ("text", "json")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -52,6 +58,12 @@ class Settings:
     static_prefix: str = ""
     # MLFLOW_TRUNCATE_LONG_VALUES: over-long param and tag values are cut, as MLflow does.
     truncate_long_values: bool = True
+    # Authentication and permissions (MLflow's basic-auth app; settings in
+    # MLFLOW_AUTH_CONFIG_PATH): off unless asked for.
+    auth: bool = False
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    access_log_format: str = "text"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -111,8 +123,10 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _convert(name: str, variable: str, raw: str) -> object:
-    if name == "serve_artifacts":
+    if name in ("serve_artifacts", "auth"):
         return parse_bool(variable, raw)
+    if name == "access_log_format" and raw not in ACCESS_LOG_FORMATS:
+        raise ConfigError(f"{variable}={raw!r}: use one of {', '.join(ACCESS_LOG_FORMATS)}")
     if name in ("port", "workers"):
         try:
             return int(raw)

@@ -136,8 +136,20 @@ def history(
 def insert_model_points(
     conn: Connection, experiment_id: int, run_id: str, points: Sequence[Metric]
 ) -> None:
-    from trackd.store.tables import logged_model_metrics
+    from trackd.errors import not_found
+    from trackd.store.tables import logged_model_metrics, logged_models
 
+    # SQLite does not enforce the foreign key and the others would fail the whole unit with an
+    # IntegrityError (a 500): check it, so an unknown model id is the same 404 everywhere.
+    wanted = sorted({p.model_id for p in points if p.model_id})
+    found = set(
+        conn.execute(
+            select(logged_models.c.model_id).where(logged_models.c.model_id.in_(wanted))
+        ).scalars()
+    )
+    for model_id in wanted:
+        if model_id not in found:
+            raise not_found(f"Logged model with ID '{model_id}' not found.")
     insert_ignore(
         conn,
         logged_model_metrics,

@@ -1,0 +1,209 @@
+"""Who may call what: one permission rule per route, keyed like the route table.
+
+A rule names the resource a request acts on, where to find its id in the request, and the
+action it needs (read / update / delete / manage, as MLflow's basic-auth app assigns them).
+Routes absent from this table are for admins only: a route added to ``api/routes.py`` without a
+rule here fails closed, never open.
+
+Paths are written after the version prefix; a rule applies under ``/api/2.0``, ``/ajax-api/2.0``,
+``/api/3.0`` and ``/ajax-api/3.0`` alike, and an unprefixed path (``/get-artifact``) is written
+with a leading ``!``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Targets: how the resource is found.
+EXPERIMENT = "experiment"  # experiment_id field
+EXPERIMENT_NAME = "experiment_name"  # experiment_name field, looked up
+EXPERIMENTS = "experiments"  # experiment_ids list field: every one must pass
+RUN = "run"  # run_id (or run_uuid) field, looked up to its experiment
+RUNS = "runs"  # list of run ids (field named in `source`)
+LOGGED_MODEL = "logged_model"  # model_id path parameter, looked up to its experiment
+MODEL = "registered_model"  # registered model `name` field
+ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
+TRACE = "trace"  # a trace id, looked up to its experiment
+TRACE_START = "trace_start"  # the experiment a new trace goes into
+TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
+OTLP = "otlp"  # the x-mlflow-experiment-id header
+PRESIGNED_UPLOAD = "presigned_upload"  # run_id or model_id
+AUTHENTICATED = "authenticated"  # any signed-in user (filtering may follow)
+EXPERIMENT_LIST = "experiment_list"  # a page listing every experiment: see targets.check
+ADMIN = "admin"
+PUBLIC = "public"
+
+# Hooks run around the handler.
+GRANT_EXPERIMENT = "grant_experiment"  # creator gets MANAGE on the new experiment
+GRANT_MODEL = "grant_model"  # creator gets MANAGE on the new registered model
+DROP_MODEL_GRANTS = "drop_model_grants"
+RENAME_MODEL_GRANTS = "rename_model_grants"
+FILTER_EXPERIMENTS = "filter_experiments"
+FILTER_MODELS = "filter_models"
+FILTER_VERSIONS = "filter_versions"
+SCOPE_EXPERIMENT_IDS = "scope_experiment_ids"  # runs/search, logged-models/search
+
+
+@dataclass(frozen=True)
+class Rule:
+    target: str
+    action: str = "read"
+    source: str | None = None  # field or path-parameter name when not the target's usual one
+    hook: str | None = None
+    from_query: bool = False  # the id is in the query string even on a POST
+
+
+R, U, D = "read", "update", "delete"
+
+_RULES: dict[tuple[str, str], Rule] = {}
+
+
+def _add(methods: str, path: str, rule: Rule) -> None:
+    for method in methods.split(","):
+        _RULES[(method, path)] = rule
+
+
+# Experiments
+_add("POST", "/mlflow/experiments/create", Rule(AUTHENTICATED, hook=GRANT_EXPERIMENT))
+_add("GET", "/mlflow/experiments/get", Rule(EXPERIMENT, R))
+_add("GET", "/mlflow/experiments/get-by-name", Rule(EXPERIMENT_NAME, R))
+_add("GET,POST", "/mlflow/experiments/search", Rule(AUTHENTICATED, hook=FILTER_EXPERIMENTS))
+for _p in ("update", "set-experiment-tag", "delete-experiment-tag"):
+    _add("POST", f"/mlflow/experiments/{_p}", Rule(EXPERIMENT, U))
+for _p in ("delete", "restore"):
+    _add("POST", f"/mlflow/experiments/{_p}", Rule(EXPERIMENT, D))
+_add("POST", "/mlflow/experiments/search-datasets", Rule(EXPERIMENTS, R))
+
+# Runs and metrics
+_add("POST", "/mlflow/runs/create", Rule(EXPERIMENT, U))
+_add("GET", "/mlflow/runs/get", Rule(RUN, R))
+for _p in ("update", "set-tag", "delete-tag", "log-parameter", "log-metric", "log-batch",
+           "log-inputs", "log-model", "outputs"):
+    _add("POST", f"/mlflow/runs/{_p}", Rule(RUN, U))
+for _p in ("delete", "restore"):
+    _add("POST", f"/mlflow/runs/{_p}", Rule(RUN, D))
+_add("POST", "/mlflow/runs/search", Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS))
+_add("POST", "/mlflow/runs/create-promptlab-run", Rule(EXPERIMENT, U))
+_add("GET", "/mlflow/metrics/get-history", Rule(RUN, R))
+_add("GET", "/mlflow/metrics/get-history-bulk", Rule(RUNS, R, source="run_id"))
+_add("GET", "/mlflow/metrics/get-history-bulk-interval", Rule(RUNS, R, source="run_ids"))
+
+# Logged models
+_add("POST", "/mlflow/logged-models", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/logged-models/search", Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS))
+_add("GET", "/mlflow/logged-models/{model_id}", Rule(LOGGED_MODEL, R))
+_add("PATCH", "/mlflow/logged-models/{model_id}", Rule(LOGGED_MODEL, U))
+_add("DELETE", "/mlflow/logged-models/{model_id}", Rule(LOGGED_MODEL, D))
+_add("PATCH", "/mlflow/logged-models/{model_id}/tags", Rule(LOGGED_MODEL, U))
+_add("DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key}", Rule(LOGGED_MODEL, D))
+_add("POST", "/mlflow/logged-models/{model_id}/params", Rule(LOGGED_MODEL, U))
+_add("GET", "/mlflow/logged-models/{model_id}/artifacts/directories", Rule(LOGGED_MODEL, R))
+_add("GET", "/mlflow/logged-models/{model_id}/artifacts/files", Rule(LOGGED_MODEL, R))
+
+# Artifacts
+_add("GET", "/mlflow-artifacts/artifacts", Rule(ARTIFACT, R, source="path", from_query=True))
+_add("GET", "/mlflow-artifacts/artifacts/{artifact_path:path}", Rule(ARTIFACT, R))
+_add("PUT", "/mlflow-artifacts/artifacts/{artifact_path:path}", Rule(ARTIFACT, U))
+_add("DELETE", "/mlflow-artifacts/artifacts/{artifact_path:path}", Rule(ARTIFACT, D))
+for _p in ("create", "complete", "abort"):
+    _add("POST", f"/mlflow-artifacts/mpu/{_p}/{{artifact_path:path}}", Rule(ARTIFACT, U))
+_add("GET", "/mlflow-artifacts/presigned/{artifact_path:path}", Rule(ARTIFACT, R))
+_add("GET", "/mlflow/artifacts/list", Rule(RUN, R))
+_add("POST", "/mlflow/artifacts/presigned-download-url", Rule(RUN, R))
+_add("POST", "/mlflow/artifacts/presigned-upload-url", Rule(PRESIGNED_UPLOAD, U))
+_add("POST", "/mlflow/upload-artifact", Rule(RUN, U, source="run_uuid", from_query=True))
+_add("GET", "!/get-artifact", Rule(RUN, R))
+_add("GET", "!/model-versions/get-artifact", Rule(MODEL, R))
+
+# Model registry
+_add("POST", "/mlflow/registered-models/create", Rule(AUTHENTICATED, hook=GRANT_MODEL))
+_add("GET", "/mlflow/registered-models/get", Rule(MODEL, R))
+_add("GET,POST", "/mlflow/registered-models/get-latest-versions", Rule(MODEL, R))
+_add("PATCH", "/mlflow/registered-models/update", Rule(MODEL, U))
+_add("POST", "/mlflow/registered-models/set-tag", Rule(MODEL, U))
+_add("DELETE", "/mlflow/registered-models/delete-tag", Rule(MODEL, U))
+_add("DELETE", "/mlflow/registered-models/delete", Rule(MODEL, D, hook=DROP_MODEL_GRANTS))
+_add("POST", "/mlflow/registered-models/rename", Rule(MODEL, U, hook=RENAME_MODEL_GRANTS))
+_add("GET", "/mlflow/registered-models/alias", Rule(MODEL, R))
+_add("POST,DELETE", "/mlflow/registered-models/alias", Rule(MODEL, U))
+_add("GET", "/mlflow/registered-models/search", Rule(AUTHENTICATED, hook=FILTER_MODELS))
+_add("POST", "/mlflow/model-versions/create", Rule(MODEL, U))
+_add("GET", "/mlflow/model-versions/get", Rule(MODEL, R))
+_add("GET", "/mlflow/model-versions/get-download-uri", Rule(MODEL, R))
+_add("PATCH", "/mlflow/model-versions/update", Rule(MODEL, U))
+_add("POST", "/mlflow/model-versions/transition-stage", Rule(MODEL, U))
+_add("POST", "/mlflow/model-versions/set-tag", Rule(MODEL, U))
+_add("DELETE", "/mlflow/model-versions/delete", Rule(MODEL, D))
+_add("DELETE", "/mlflow/model-versions/delete-tag", Rule(MODEL, D))
+_add("GET", "/mlflow/model-versions/search", Rule(AUTHENTICATED, hook=FILTER_VERSIONS))
+
+# Traces (v2 and v3 share paths where they overlap)
+_add("POST", "/mlflow/traces", Rule(TRACE_START, U))
+_add("GET", "/mlflow/traces", Rule(TRACES_SEARCH, R))
+_add("POST", "/mlflow/traces/search", Rule(TRACES_SEARCH, R))
+_add("GET", "/mlflow/traces/get", Rule(TRACE, R, source="trace_id"))
+_add("GET", "/mlflow/traces/{trace_id}", Rule(TRACE, R, source="trace_id"))
+_add("PATCH", "/mlflow/traces/{trace_id}", Rule(TRACE, U, source="trace_id"))
+_add("GET", "/mlflow/traces/{trace_id}/info", Rule(TRACE, R, source="trace_id"))
+_add("PATCH,DELETE", "/mlflow/traces/{trace_id}/tags", Rule(TRACE, U, source="trace_id"))
+_add("POST", "/mlflow/traces/{trace_id}/assessments", Rule(TRACE, U, source="trace_id"))
+_add("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}",
+     Rule(TRACE, R, source="trace_id"))
+_add("PATCH,DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}",
+     Rule(TRACE, U, source="trace_id"))
+_add("GET", "/mlflow/get-trace-artifact", Rule(TRACE, R, source="request_id"))
+_add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
+_add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
+_add("GET", "!/v1/traces", Rule(OTLP, U))
+_add("POST", "!/v1/traces", Rule(OTLP, U))
+
+# The server itself
+_add("GET", "/mlflow/server-info", Rule(PUBLIC))
+
+# Web UI pages that render data on the server (the registry pages are shells that fetch the
+# API from the browser, so they only need a signed-in user).
+_add("GET", "!/experiments", Rule(EXPERIMENT_LIST, R))
+_add("GET", "!/experiments/{experiment_id}", Rule(EXPERIMENT, R))
+_add("GET", "!/runs/{run_id}", Rule(RUN, R))
+_add("GET", "!/compare", Rule(RUNS, R, source="runs"))
+_add("GET", "!/logged-models/{model_id}", Rule(LOGGED_MODEL, R))
+
+_VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/[23]\.0(?=/)")
+_PLACEHOLDER = re.compile(r"\{(\w+)(:path)?\}")
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    out, last = "", 0
+    for m in _PLACEHOLDER.finditer(path):
+        out += re.escape(path[last:m.start()])
+        out += f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)"
+        last = m.end()
+    return re.compile("^" + out + re.escape(path[last:]) + "$")
+
+
+_EXACT = {key: rule for key, rule in _RULES.items() if "{" not in key[1]}
+# Longer literal prefixes first, so '/x/{id}/tags' wins over '/x/{id}'.
+_PATTERNS = sorted(
+    ((method, _compile(path), rule) for (method, path), rule in _RULES.items() if "{" in path),
+    key=lambda item: -len(item[1].pattern.split("(?P")[0]),
+)
+
+
+def find_rule(method: str, path: str) -> tuple[Rule, dict[str, str]] | None:
+    """The rule for a request, with its path parameters; None means admins only."""
+    method = "GET" if method == "HEAD" else method
+    match = _VERSION_PREFIX.match(path)
+    # Pages answer with or without a trailing slash; so must their rules.
+    key = path[match.end():] if match else "!" + (path.rstrip("/") or "/")
+    rule = _EXACT.get((method, key))
+    if rule is not None:
+        return rule, {}
+    for rule_method, pattern, rule in _PATTERNS:
+        if rule_method == method and (m := pattern.match(key)):
+            return rule, m.groupdict()
+    return None
+
+
+def is_api_path(path: str) -> bool:
+    return _VERSION_PREFIX.match(path) is not None

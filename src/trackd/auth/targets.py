@@ -1,0 +1,222 @@
+"""Turning a request into "action A on resource R" and deciding it; hooks around the handler.
+
+Experiments carry the grants of everything inside them (runs, metrics, logged models, traces,
+artifacts), registered models carry their versions': that is MLflow's model, and the reason a
+run id is looked up to its experiment before anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Scope
+
+from trackd.api._http import error_response
+from trackd.auth import rules
+from trackd.auth.service import AuthService
+from trackd.auth.store import User
+from trackd.errors import missing_parameter, not_found
+
+
+def _forbidden() -> Response:
+    return PlainTextResponse("Permission denied", status_code=403)
+
+
+def value(fields: dict[str, Any], name: str, *, as_list: bool = False) -> Any:
+    """A field by its snake_case name, its camelCase alias (JSON bodies) or run_id's legacy
+    ``run_uuid``; a repeated query parameter gives its last value, as handlers read it."""
+    camel = name.split("_")[0] + "".join(p.capitalize() for p in name.split("_")[1:])
+    for key in (name, camel, "run_uuid" if name == "run_id" else None):
+        if key is not None and fields.get(key) not in (None, ""):
+            found = fields[key]
+            if as_list:
+                return found if isinstance(found, list) else [found]
+            if isinstance(found, list):
+                return found[-1] if found else None
+            return found
+    return None
+
+
+def _required(fields: dict[str, Any], name: str) -> str:
+    found = value(fields, name)
+    if found is None or isinstance(found, dict | list):
+        raise missing_parameter(name)
+    return str(found)
+
+
+async def _experiment_allows(auth: AuthService, user: User, experiment_id: str | None,
+                             action: str) -> bool:
+    if experiment_id is None:
+        return False  # a run/model/trace that does not exist: deny, not an existence oracle
+    return (await auth.permission(user, "experiment", experiment_id)).allows(action)
+
+
+async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[str, str],
+                fields: dict[str, Any], scope: Scope) -> Response | None:
+    """None when the (non-admin) user may go on; otherwise the answer to send instead."""
+    target, action = rule.target, rule.action
+    if target == rules.AUTHENTICATED:
+        return None
+    if target == rules.ADMIN:
+        return _forbidden()
+    lookups = auth.lookups
+    ok: bool
+    if target == rules.EXPERIMENT:
+        experiment_id = params.get("experiment_id") or _required(fields, "experiment_id")
+        ok = await _experiment_allows(auth, user, experiment_id, action)
+    elif target == rules.EXPERIMENT_LIST:
+        # The page lists every experiment and cannot be filtered here: it is open only where
+        # the default permission already lets everyone read (see docs/operations.md).
+        ok = auth.config.default.allows(action)
+    elif target == rules.EXPERIMENT_NAME:
+        name = _required(fields, "experiment_name")
+        found = await lookups.experiment_by_name(name)
+        if found is None:
+            return error_response(not_found(f"Could not find experiment with name {name}"))
+        ok = await _experiment_allows(auth, user, found, action)
+    elif target == rules.EXPERIMENTS:
+        ids = value(fields, "experiment_ids", as_list=True) or []
+        ok = bool(ids) and all([await _experiment_allows(auth, user, str(i), action)
+                                for i in ids])
+    elif target == rules.RUN:
+        run_id = params.get("run_id") or _required(fields, rule.source or "run_id")
+        ok = await _experiment_allows(auth, user, await lookups.experiment_of("run", run_id),
+                                      action)
+    elif target == rules.RUNS:
+        ids = value(fields, rule.source or "run_ids", as_list=True) or []
+        if rule.source == "runs":  # the compare page: ?runs=a,b,c
+            ids = [i.strip() for raw in ids for i in str(raw).split(",") if i.strip()]
+        ok = bool(ids) or rule.source == "runs"  # an empty compare page shows nothing
+        for run_id in ids:
+            ok = ok and await _experiment_allows(
+                auth, user, await lookups.experiment_of("run", str(run_id)), action)
+    elif target == rules.LOGGED_MODEL:
+        model_id = params.get("model_id") or _required(fields, "model_id")
+        ok = await _experiment_allows(
+            auth, user, await lookups.experiment_of("logged_model", model_id), action)
+    elif target == rules.MODEL:
+        name = _required(fields, "name")
+        ok = (await auth.permission(user, "registered_model", name)).allows(action)
+    elif target == rules.ARTIFACT:
+        raw = params.get("artifact_path") if rule.source is None else value(fields, rule.source)
+        ok = await _experiment_allows(auth, user, _artifact_experiment(raw), action)
+    elif target == rules.TRACE:
+        name = rule.source or "trace_id"
+        trace_id = params.get(name) or _required(fields, name)
+        ok = await _experiment_allows(
+            auth, user, await lookups.experiment_of("trace", trace_id), action)
+    elif target == rules.TRACE_START:
+        ok = await _experiment_allows(auth, user, _trace_start_experiment(fields), action)
+    elif target == rules.TRACES_SEARCH:
+        ids = _trace_search_experiments(fields)
+        ok = bool(ids) and all([await _experiment_allows(auth, user, i, action) for i in ids])
+    elif target == rules.OTLP:
+        ok = await _experiment_allows(auth, user, _header(scope, b"x-mlflow-experiment-id"),
+                                      action)
+    elif target == rules.PRESIGNED_UPLOAD:
+        if value(fields, "run_id") is not None:
+            owner = await lookups.experiment_of("run", _required(fields, "run_id"))
+        else:
+            owner = await lookups.experiment_of("logged_model", _required(fields, "model_id"))
+        ok = await _experiment_allows(auth, user, owner, action)
+    else:
+        ok = False
+    return None if ok else _forbidden()
+
+
+def _artifact_experiment(raw: Any) -> str | None:
+    """Proxied artifacts live under ``<experiment_id>/...``; anything else is admin-only."""
+    if not isinstance(raw, str):
+        return None
+    parts = raw.strip("/").split("/")
+    if any(p in ("..", ".") for p in parts) or not parts[0].isdigit():
+        return None
+    return parts[0]
+
+
+def _trace_start_experiment(fields: dict[str, Any]) -> str | None:
+    trace = fields.get("trace")
+    if isinstance(trace, dict):  # v3: trace.trace_info.trace_location.mlflow_experiment
+        info = trace.get("trace_info") or {}
+        location = info.get("trace_location") or {} if isinstance(info, dict) else {}
+        experiment = location.get("mlflow_experiment") or {} if isinstance(location, dict) else {}
+        found = experiment.get("experiment_id") if isinstance(experiment, dict) else None
+        return None if found is None else str(found)
+    found = value(fields, "experiment_id")
+    return None if found is None else str(found)
+
+
+def _trace_search_experiments(fields: dict[str, Any]) -> list[str]:
+    ids = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
+    for location in fields.get("locations") or []:
+        if isinstance(location, dict):
+            experiment = location.get("mlflow_experiment") or {}
+            if isinstance(experiment, dict) and experiment.get("experiment_id") is not None:
+                ids.append(str(experiment["experiment_id"]))
+    return ids
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, raw in scope["headers"]:
+        if key.lower() == name:
+            return raw.decode("latin-1")
+    return None
+
+
+async def scope_experiment_ids(auth: AuthService, user: User,
+                               fields: dict[str, Any]) -> list[str] | None:
+    """The readable subset of a search's experiment ids; None when nothing is left."""
+    requested = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
+    allowed = await auth.allowed_keys(user, "experiment", requested)
+    kept = [i for i in requested if i in allowed]
+    return kept or None
+
+
+async def after(auth: AuthService, user: User, rule: rules.Rule, fields: dict[str, Any],
+                body: bytes) -> bytes:
+    """Run the rule's hook on a successful answer; returns the body to send."""
+    hook = rule.hook
+    try:
+        data = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        return body
+    if not isinstance(data, dict):
+        return body
+    if hook == rules.GRANT_EXPERIMENT and data.get("experiment_id") is not None:
+        await auth.grant_manage_to_creator(user, "experiment", str(data["experiment_id"]))
+    elif hook == rules.GRANT_MODEL and isinstance(data.get("registered_model"), dict):
+        model = data["registered_model"]
+        kind = "prompt" if _is_prompt(model) else "registered_model"
+        await auth.grant_manage_to_creator(user, kind, str(model.get("name")))
+    elif hook == rules.DROP_MODEL_GRANTS:
+        await auth.drop_model_grants(str(value(fields, "name")))
+    elif hook == rules.RENAME_MODEL_GRANTS and value(fields, "new_name") is not None:
+        await auth.rename_model_grants(str(value(fields, "name")), str(value(fields, "new_name")))
+    elif hook in (rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS):
+        return await _filtered(auth, user, hook, data)
+    return body
+
+
+async def _filtered(auth: AuthService, user: User, hook: str, data: dict[str, Any]) -> bytes:
+    key, kind, id_field = {
+        rules.FILTER_EXPERIMENTS: ("experiments", "experiment", "experiment_id"),
+        rules.FILTER_MODELS: ("registered_models", "registered_model", "name"),
+        rules.FILTER_VERSIONS: ("model_versions", "registered_model", "name"),
+    }[hook]
+    items = [i for i in data.get(key) or [] if isinstance(i, dict)]
+    allowed = await auth.allowed_keys(user, kind, (str(i.get(id_field)) for i in items))
+    kept = [i for i in items if str(i.get(id_field)) in allowed]
+    if kept:
+        data[key] = kept
+    else:
+        data.pop(key, None)  # MLflow omits an empty list
+    return orjson.dumps(data)
+
+
+def _is_prompt(model: dict[str, Any]) -> bool:
+    for tag in model.get("tags") or []:
+        if isinstance(tag, dict) and tag.get("key") == "mlflow.prompt.is_prompt":
+            return str(tag.get("value")).lower() == "true"
+    return False

@@ -1,0 +1,46 @@
+"""Production layers around the app: metrics and access logs, ``/ready``, and authentication.
+
+:func:`install` builds the stack once per app, outermost first::
+
+    RequestObserver (count, time, JSON access log) -> AuthMiddleware (when on)
+        -> OpsEndpoints (/ready, /metrics) -> the app's own dispatch
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackd.api.routes import api_routes
+from trackd.observability.metrics import Metrics
+from trackd.observability.middleware import OpsEndpoints, RequestObserver
+
+__all__ = ["Metrics", "OpsEndpoints", "RequestObserver", "install"]
+
+
+def install(app: Any) -> None:
+    """Wrap ``app.entry`` (a :class:`trackd.app.TrackdApp`) in the production layers."""
+    from trackd.store import schema
+
+    settings, services = app.settings, app.services
+    metrics = Metrics(services.db, api_routes())
+    services.extra["metrics"] = metrics
+    auth = None
+    if settings.auth:
+        from trackd.auth import open_auth, read_auth_config
+
+        auth = open_auth(read_auth_config(), services.db)
+        services.extra["auth"] = auth
+    entry: Any = OpsEndpoints(app.entry, metrics, services.db, static_prefix=settings.static_prefix,
+                              expected_revision=schema.HEAD,
+                              extra_ready=None if auth is None else auth.db)
+    if auth is not None:
+        from trackd.auth import AuthMiddleware
+
+        router = app.router
+
+        def served(path: str) -> bool:
+            return router.resolve(path) is not None
+
+        entry = AuthMiddleware(entry, auth, settings.static_prefix, served=served)
+    app.entry = RequestObserver(entry, metrics, static_prefix=settings.static_prefix,
+                                json_access_log=settings.access_log_format == "json")

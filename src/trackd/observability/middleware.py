@@ -1,0 +1,162 @@
+"""Per-request bookkeeping (outermost layer) and the ``/ready`` + ``/metrics`` endpoints.
+
+:class:`RequestObserver` wraps everything, authentication included, so 401s are counted too.
+Its cost per request is one route-name lookup (a dict hit for fixed paths), two label lookups
+and a histogram observation; bodies are only looked at for ``log-batch`` (to count its points)
+and for artifact transfers (to add up their sizes, by chunk length).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import anyio
+import orjson
+import sqlalchemy as sa
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trackd.api._http import json_response
+from trackd.observability.metrics import Metrics
+from trackd.store.database import Database
+
+access_log = logging.getLogger("trackd.access")
+
+_READY_TIMEOUT = 5.0
+_ARTIFACT_ROUTES = ("/mlflow-artifacts/artifacts/{artifact_path:path}", "/get-artifact",
+                    "/artifacts/files")
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp, metrics: Metrics, *, static_prefix: str = "",
+                 json_access_log: bool = False) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.prefix = static_prefix
+        self.json_access_log = json_access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope["path"]
+        if self.prefix and path.startswith(self.prefix):
+            path = path[len(self.prefix):] or "/"
+        route = self.metrics.routes.name(path)
+        method = scope["method"]
+        status = 500
+        sent_bytes = 0
+        counting = route.endswith(_ARTIFACT_ROUTES)
+        batch = route.endswith("/runs/log-batch")
+        received: list[bytes] = []
+
+        async def observed_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                if batch:
+                    received.append(chunk)
+                elif counting and method == "PUT":
+                    self.metrics.artifact_bytes.labels("upload").inc(len(chunk))
+            return message
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, sent_bytes
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                sent_bytes += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, observed_receive, observed_send)
+        finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if status == 200:
+                self._count_ingest(route, method, received, sent_bytes, counting)
+            if self.json_access_log:
+                self._log(scope, route, status, elapsed, sent_bytes)
+
+    def _count_ingest(self, route: str, method: str, received: list[bytes], sent: int,
+                      artifact: bool) -> None:
+        if route.endswith("/runs/log-metric"):
+            self.metrics.metric_points.inc()
+        elif received:
+            try:
+                body = orjson.loads(b"".join(received))
+            except orjson.JSONDecodeError:
+                return
+            if isinstance(body, dict) and isinstance(body.get("metrics"), list):
+                self.metrics.metric_points.inc(len(body["metrics"]))
+        elif artifact and method == "GET":
+            self.metrics.artifact_bytes.labels("download").inc(sent)
+
+    def _log(self, scope: Scope, route: str, status: int, elapsed: float, sent: int) -> None:
+        client = scope.get("client")
+        record: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z",
+            "method": scope["method"],
+            "path": scope.get("root_path", "") + scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 3),
+            "bytes": sent,
+            "client": client[0] if client else None,
+        }
+        user = (scope.get("state") or {}).get("trackd_user")
+        if user:
+            record["user"] = user
+        access_log.info(orjson.dumps(record).decode())
+
+
+class OpsEndpoints:
+    """Answers ``/ready`` and ``/metrics`` in front of the app (inside authentication)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, db: Database, *, static_prefix: str = "",
+                 expected_revision: str | None = None, extra_ready: Any = None) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.db = db
+        self.prefix = static_prefix
+        self.expected_revision = expected_revision
+        self.extra_ready = extra_ready  # another Database that must answer (the auth DB)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if self.prefix and path.startswith(self.prefix):
+            path = path[len(self.prefix):]
+        if path == "/metrics":
+            body = generate_latest(self.metrics.registry)
+            await Response(body, media_type=CONTENT_TYPE_LATEST)(scope, receive, send)
+        elif path == "/ready":
+            problem = await self.readiness()
+            reply = {"status": "ready"} if problem is None else {"status": "unavailable",
+                                                                  "reason": problem}
+            await json_response(reply, 200 if problem is None else 503)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def readiness(self) -> str | None:
+        """None when the database answers and holds the schema this server serves."""
+        try:
+            with anyio.fail_after(_READY_TIMEOUT):
+                found = await self.db.read(_revision)
+                if self.extra_ready is not None:
+                    await self.extra_ready.read(lambda c: c.execute(sa.text("SELECT 1")))
+        except TimeoutError:
+            return "the database did not answer in time"
+        except Exception as exc:  # any failure to answer is "not ready", with the reason
+            return f"the database is unreachable: {getattr(exc, 'message', exc)}"
+        if self.expected_revision and found != self.expected_revision and not self.db.read_only:
+            return f"schema revision {found!r}, expected {self.expected_revision!r}"
+        return None
+
+
+def _revision(conn: sa.Connection) -> str | None:
+    return conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
