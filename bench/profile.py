@@ -175,6 +175,10 @@ async def profile(backend: str, scenario: str, clients: int, seconds: float, run
             await asyncio.sleep(0.5)  # let py-spy attach before the load starts
             if scenario == "log-metric":
                 load = await _log_metric_load(ctx, clients, seconds)
+            elif scenario == "seed":
+                seed = await seed_search(ctx, 10**6, seconds)
+                load = (f"seeding runs (create-run + log-batch of 35 items), 8 clients: "
+                        f"{seed['runs_per_s']} runs/s")
             else:
                 load = await _search_load(ctx, experiment, clients, seconds)
             _, err = spy.communicate(timeout=60)
@@ -202,7 +206,8 @@ async def profile(backend: str, scenario: str, clients: int, seconds: float, run
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--backend", default="sqlite")
-    parser.add_argument("--scenario", choices=("log-metric", "search"), default="log-metric")
+    parser.add_argument("--scenario", choices=("log-metric", "seed", "search"),
+                        default="log-metric")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--runs", type=int, default=10_000, help="search: runs to seed")

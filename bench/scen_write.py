@@ -94,7 +94,8 @@ async def log_batch(ctx: Ctx) -> dict[str, Any]:
 
 
 def _points(summary: dict[str, Any], size: int) -> dict[str, Any]:
-    summary["points_per_s"] = round(float(summary["req_per_s"]) * size, 1)
+    seconds = float(summary["seconds"])
+    summary["points_per_s"] = round(int(summary["requests"]) * size / seconds) if seconds else 0
     return summary
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -151,15 +151,16 @@ def print_server_log(config: pytest.Config, server: ServerProcess, why: str) -> 
 
 # Tests that drive a live server set `item._trackd_server = (server, log offset at start)`; when
 # such a test fails, its report gets the part of the server log written during the test.
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     mark = getattr(item, "_trackd_server", None)
-    if mark is None or not report.failed:
-        return
-    server, offset = mark
-    state = "running" if server.alive() else f"EXITED with code {server.proc.returncode}"
-    report.sections.append(
-        (f"{server.target} server log ({state})", server.log_text(start=offset, limit=20_000))
-    )
+    if mark is not None and report.failed:
+        server, offset = mark
+        state = "running" if server.alive() else f"EXITED with code {server.proc.returncode}"
+        report.sections.append(
+            (f"{server.target} server log ({state})", server.log_text(start=offset, limit=20_000))
+        )
+    return report

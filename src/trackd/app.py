@@ -13,6 +13,7 @@ from trackd import MLFLOW_COMPAT_VERSION
 from trackd.api.router import Router
 from trackd.api.routes import api_routes
 from trackd.artifacts.registry import ArtifactRegistry
+from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
 from trackd.service.artifacts import ArtifactService
 from trackd.service.experiments import ExperimentService
@@ -142,6 +143,9 @@ class TrackdApp:
 
 
 def create_app(settings: Settings) -> TrackdApp:
+    # Before the database: an artifact store that cannot work (hdfs:// without libhdfs...)
+    # stops the server with a message saying what is missing (ConfigError, printed by the CLI).
+    check_artifact_locations(settings)
     db = open_database(settings)
     try:
         services = build_services(settings, db)

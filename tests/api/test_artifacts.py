@@ -230,6 +230,14 @@ def test_delete_file_and_tree(proxy: Served) -> None:
     assert proxy.client.request("DELETE", f"{PROXY}/del/never").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["%2e", "%2e/", "%2e%2f%2e", "%252e"])
+def test_delete_never_takes_the_whole_destination(proxy: Served, path: str) -> None:
+    proxy.put("precious/data.txt", b"keep me")
+    response = proxy.client.request("DELETE", f"{PROXY}/{path}")
+    assert response.status_code == 400
+    assert (dest(proxy) / "precious/data.txt").read_bytes() == b"keep me"
+
+
 def test_upload_onto_directory_or_below_file_is_refused(proxy: Served) -> None:
     proxy.put("clash/dir/inner.txt", b"1")
     assert proxy.put("clash/dir", b"x").status_code == 400

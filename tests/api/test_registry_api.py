@@ -195,7 +195,7 @@ def test_aliases(api: Api) -> None:
     api.ok("POST", "registered-models/alias", {"name": name, "alias": "champion", "version": "1"})
     # Moving an alias just overwrites it.
     api.ok("POST", "registered-models/alias", {"name": name, "alias": "champion", "version": "2"})
-    api.ok("POST", "registered-models/alias", {"name": name, "alias": "challenger", "version": 1})
+    api.ok("POST", "registered-models/alias", {"name": name, "alias": "challenger", "version": "1"})
 
     mv = api.ok("GET", "registered-models/alias", {"name": name, "alias": "champion"})
     assert mv["model_version"]["version"] == "2"
@@ -399,7 +399,8 @@ def test_model_id_sources_are_checked(api: Api, database_url: str) -> None:
     run_root = api.ok("GET", "runs/get", {"run_id": run_id})["run"]["info"]["artifact_uri"]
     for source, model in (
         (f"models:/{model_id}", "m-" + "0" * 32),  # the source names another model
-        (f"models:/m-{'1' * 32}", "m-" + "1" * 32),  # no such logged model
+        # No such logged model (MLflow fails later, with a 500; trackd refuses the source).
+        (f"models:/m-{'1' * 32}", "m-" + "1" * 32),
         (f"runs:/{run_id}/model", model_id),  # runs:/ cannot come with a model_id
         (f"{run_root}/model", model_id),  # outside the model's root
         (f"{location}/../../x", model_id),
@@ -423,3 +424,27 @@ def test_concurrent_creates_get_distinct_numbers(api: Api) -> None:
     assert all(status == 200 for status, _ in answers), answers
     numbers = sorted(int(b["model_version"]["version"]) for _, b in answers)
     assert numbers == list(range(1, 25))
+
+
+def test_ui_download_of_version_files(api: Api) -> None:
+    """``/model-versions/get-artifact``: the web UI reads a version's files through the server."""
+    run_id, root = run_with_root(api)
+    assert root.startswith("mlflow-artifacts:/")
+    relative = root.removeprefix("mlflow-artifacts:/")
+    put = api.client.request("PUT", f"/api/2.0/mlflow-artifacts/artifacts/{relative}/model/MLmodel",
+                             content=b"flavors: {}\n")
+    assert put.status_code == 200, put.text
+    name = new_model(api)
+    new_version(api, name, source=f"{root}/model", run_id=run_id)
+    new_version(api, name, source=f"runs:/{run_id}/model", run_id=run_id)
+    for version in ("1", "2"):
+        got = api.client.get("/model-versions/get-artifact",
+                             params={"name": name, "version": version, "path": "MLmodel"})
+        assert got.status_code == 200 and got.content == b"flavors: {}\n", got.text
+    for bad in ("../../../etc/passwd", "/etc/passwd", "%2e%2e/x"):
+        got = api.client.get("/model-versions/get-artifact",
+                             params={"name": name, "version": "1", "path": bad})
+        assert got.status_code == 400, (bad, got.text)
+    got = api.client.get("/model-versions/get-artifact",
+                         params={"name": name, "version": "9", "path": "MLmodel"})
+    assert got.status_code == 404

@@ -130,6 +130,8 @@ CASES = [
     case("version traversal source", "POST", "model-versions/create",
          lambda c: {"name": c.name, "source": f"{c.root}/../../x", "run_id": c.run_id},
          BAD_REQUEST),
+    # Deliberate: MLflow stores this on SQLite (which ignores VARCHAR(5000)) and fails with a
+    # database error on PostgreSQL/MySQL; trackd says 400 on every database.
     case("version long description", "POST", "model-versions/create",
          lambda c: {"name": c.name, "source": f"{c.root}/m", "run_id": c.run_id,
                     "description": "d" * 5001}, BAD_REQUEST),
@@ -152,6 +154,7 @@ CASES = [
          lambda c: {"name": c.name, "version": "99"}, MISSING),
     case("bad stage", "POST", "model-versions/transition-stage",
          lambda c: {"name": c.name, "version": "1", "stage": "Prod"}, BAD_REQUEST),
+    # Deliberate: MLflow raises this without an error code, so it answers 500 INTERNAL_ERROR.
     case("archive into None", "POST", "model-versions/transition-stage",
          lambda c: {"name": c.name, "version": "1", "stage": "None",
                     "archive_existing_versions": True}, BAD_REQUEST),

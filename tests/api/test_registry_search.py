@@ -185,6 +185,8 @@ def test_version_paging_and_prompt_versions(api: Api, prefix: str) -> None:
 
 
 def test_page_token_belongs_to_its_query(api: Api, prefix: str) -> None:
+    # trackd's tokens carry a fingerprint of their query (service/paging.py); MLflow's hold a
+    # bare offset and would silently skip rows of the other query.
     for i in range(3):
         make(api, f"{prefix}-{i}")
     first = api.ok("GET", "registered-models/search",

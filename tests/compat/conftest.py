@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 
@@ -20,8 +21,9 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "120")
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
-
 from support.server import ServerProcess  # noqa: E402
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -43,14 +45,25 @@ def tracking_uri(server: ServerProcess) -> Iterator[str]:
     try:
         yield server.url
     finally:
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
-        mlflow.set_tracking_uri(None)
-        # The fluent API remembers the last experiment (in a module global and in the
-        # environment); an id from another server's database must not leak into the next test.
-        mlflow.tracking.fluent._active_experiment_id = None
-        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-        os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
+        reset_fluent_state()
+
+
+def reset_fluent_state() -> None:
+    """End runs left active and forget the fluent API's tracking URI and experiment."""
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None restores the default
+    # The fluent API remembers the last experiment (in a module global and in the environment);
+    # an id from another server's database must not leak into the next test.
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
+
+
+def must(value: T | None) -> T:
+    """The client types many getters as optional; a test that expects a value says so here."""
+    assert value is not None
+    return value
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import mlflow
 import numpy as np
 import pytest
 from mlflow import MlflowClient
-
 from support.db import enter_database
 from support.server import ServerOptions, ServerProcess, running_server
 

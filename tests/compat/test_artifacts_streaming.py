@@ -14,7 +14,6 @@ import mlflow
 import pytest
 import requests
 from mlflow import MlflowClient
-
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.compat
@@ -187,11 +186,16 @@ def test_interrupted_upload_leaves_no_file(
         ("PUT", "/api/2.0/mlflow-artifacts/artifacts/../escape.txt"),
         ("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/%2e%2e/%2e%2e/escape.txt"),
         ("DELETE", "/api/2.0/mlflow-artifacts/artifacts/../artifacts"),
+        ("DELETE", "/api/2.0/mlflow-artifacts/artifacts/."),
         ("GET", "/api/2.0/mlflow-artifacts/artifacts?path=../.."),
         ("GET", "/api/2.0/mlflow-artifacts/artifacts?path=%252e%252e%252f"),
     ],
 )
-def test_raw_traversal_paths(server: ServerProcess, method: str, tail: str) -> None:
+def test_raw_traversal_paths(
+    server: ServerProcess, compat_target: str, method: str, tail: str
+) -> None:
+    if tail.endswith("/.") and compat_target == "mlflow":
+        pytest.skip("MLflow 3.18 takes '.' as its whole destination here; trackd refuses")
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     body = b"pwned" if method == "PUT" else None
     conn.request(method, server.prefix + tail, body=body)

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.compat

@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
-from .conftest import unique_name
+from .conftest import must, unique_name
 
 pytestmark = pytest.mark.compat
 
@@ -29,8 +29,8 @@ def test_create_get_and_get_by_name(client: MlflowClient) -> None:
     # Served artifacts: new experiments live under the proxy scheme, one folder per id.
     assert exp.artifact_location == f"mlflow-artifacts:/{exp_id}"
     # Allow a little clock skew between the test process and the server.
-    assert exp.creation_time >= before_ms - 5_000
-    assert exp.last_update_time >= exp.creation_time
+    assert must(exp.creation_time) >= before_ms - 5_000
+    assert must(exp.last_update_time) >= must(exp.creation_time)
 
     by_name = client.get_experiment_by_name(name)
     assert by_name is not None
@@ -41,7 +41,7 @@ def test_create_get_and_get_by_name(client: MlflowClient) -> None:
 def test_default_experiment_exists(client: MlflowClient) -> None:
     default = client.get_experiment("0")
     assert default.name == "Default"
-    assert client.get_experiment_by_name("Default").experiment_id == "0"
+    assert must(client.get_experiment_by_name("Default")).experiment_id == "0"
 
 
 def test_create_with_artifact_location(client: MlflowClient) -> None:
@@ -54,7 +54,7 @@ def test_rename(client: MlflowClient) -> None:
     exp_id = client.create_experiment(old)
     client.rename_experiment(exp_id, new)
     assert client.get_experiment(exp_id).name == new
-    assert client.get_experiment_by_name(new).experiment_id == exp_id
+    assert must(client.get_experiment_by_name(new)).experiment_id == exp_id
     assert client.get_experiment_by_name(old) is None
 
 
@@ -66,7 +66,7 @@ def test_delete_and_restore(client: MlflowClient) -> None:
     deleted = client.get_experiment(exp_id)
     assert deleted.lifecycle_stage == "deleted"
     # A deleted experiment is still found by name, and its name stays taken.
-    assert client.get_experiment_by_name(name).lifecycle_stage == "deleted"
+    assert must(client.get_experiment_by_name(name)).lifecycle_stage == "deleted"
     with pytest.raises(MlflowException) as exc:
         client.create_experiment(name)
     assert exc.value.error_code == "RESOURCE_ALREADY_EXISTS"
@@ -124,8 +124,10 @@ def test_search_filter_order_and_paging(client: MlflowClient) -> None:
     pages = 0
     while True:
         page = client.search_experiments(
-            filter_string=mine, order_by=["creation_time ASC", "name ASC"],
-            max_results=3, page_token=token,
+            filter_string=mine,
+            order_by=["creation_time ASC", "name ASC"],
+            max_results=3,
+            page_token=token,
         )
         pages += 1
         seen.extend(e.name for e in page)
@@ -193,6 +195,6 @@ def test_fluent_set_experiment_creates_by_name(tracking_uri: str) -> None:
     name = unique_name("fluent")
     exp = mlflow.set_experiment(name)
     assert exp.name == name
-    assert mlflow.get_experiment_by_name(name).experiment_id == exp.experiment_id
+    assert must(mlflow.get_experiment_by_name(name)).experiment_id == exp.experiment_id
     # Setting it again finds the same experiment instead of creating another.
     assert mlflow.set_experiment(name).experiment_id == exp.experiment_id

@@ -12,7 +12,6 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
-
 from support.server import ServerProcess
 
 # The same two roots as the artifact tests: the session server (proxied) and a direct root.

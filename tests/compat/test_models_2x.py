@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from support.server import ServerProcess
 
 from .test_artifacts import direct_server, server  # noqa: F401

@@ -11,6 +11,8 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunStatus, RunTag, ViewType
 from mlflow.exceptions import MlflowException
 
+from .conftest import must
+
 pytestmark = pytest.mark.compat
 
 # MLflow stores +/-inf as the largest finite double; the client reads that number back.
@@ -84,8 +86,8 @@ def test_update_run_name(client: MlflowClient, experiment_id: str) -> None:
 def test_nested_runs(client: MlflowClient, experiment_id: str) -> None:
     with mlflow.start_run(run_name="parent") as parent:
         with mlflow.start_run(run_name="child", nested=True) as child:
-            assert mlflow.active_run().info.run_id == child.info.run_id
-        assert mlflow.active_run().info.run_id == parent.info.run_id
+            assert must(mlflow.active_run()).info.run_id == child.info.run_id
+        assert must(mlflow.active_run()).info.run_id == parent.info.run_id
 
     child_run = client.get_run(child.info.run_id)
     assert child_run.data.tags["mlflow.parentRunId"] == parent.info.run_id
@@ -129,7 +131,9 @@ def test_log_params_metrics_tags_fluent(client: MlflowClient, experiment_id: str
     # The run's metric value is the latest step's.
     assert data.metrics == {"loss": 0.25, "acc": 0.9, "f1": 0.8}
     assert {k: data.tags[k] for k in ("stage", "team", "gpu")} == {
-        "stage": "dev", "team": "a", "gpu": "none",
+        "stage": "dev",
+        "team": "a",
+        "gpu": "none",
     }
     history = client.get_metric_history(run.info.run_id, "loss")
     assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.25)]
@@ -233,20 +237,20 @@ def test_log_input_dataset(client: MlflowClient, experiment_id: str) -> None:
     # Float columns: an integer column makes the client warn while inferring the schema, and
     # warnings are errors here (the client would then log the dataset without a schema).
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0.0, 1.0, 0.0]})
-    dataset = mlflow.data.from_pandas(
+    dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
         frame, source="https://data.example/toy.csv", name="toy", targets="y"
     )
     with mlflow.start_run() as run:
         mlflow.log_input(dataset, context="training", tags={"split": "train"})
 
-    inputs = client.get_run(run.info.run_id).inputs.dataset_inputs
+    inputs = must(client.get_run(run.info.run_id).inputs).dataset_inputs
     assert len(inputs) == 1
     logged = inputs[0].dataset
     assert logged.name == "toy"
     assert logged.digest == dataset.digest
     assert logged.source_type == dataset.source._get_source_type()
     assert "https://data.example/toy.csv" in logged.source
-    assert "x" in logged.schema and "y" in logged.schema
+    assert "x" in must(logged.schema) and "y" in must(logged.schema)
     tags = {t.key: t.value for t in inputs[0].tags}
     assert tags["mlflow.data.context"] == "training"
     assert tags["split"] == "train"
@@ -254,6 +258,6 @@ def test_log_input_dataset(client: MlflowClient, experiment_id: str) -> None:
     # The same dataset logged again in another run is shared, not duplicated per run.
     with mlflow.start_run() as second:
         mlflow.log_input(dataset, context="eval")
-    again = client.get_run(second.info.run_id).inputs.dataset_inputs
+    again = must(client.get_run(second.info.run_id).inputs).dataset_inputs
     assert again[0].dataset.digest == dataset.digest
     assert {t.key: t.value for t in again[0].tags}["mlflow.data.context"] == "eval"

@@ -13,7 +13,6 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, Run, ViewType
 from mlflow.exceptions import MlflowException
-
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.compat
@@ -30,8 +29,7 @@ class Sample:
     base_time: int
 
 
-@pytest.fixture
-def sample(client: MlflowClient, experiment_id: str) -> Sample:
+def make_sample(client: MlflowClient, experiment_id: str) -> Sample:
     base = 1_700_000_000_000
     specs = [
         # name,   acc,  model, team, status
@@ -55,11 +53,21 @@ def sample(client: MlflowClient, experiment_id: str) -> Sample:
     return Sample(experiment_id, run_ids, base)
 
 
+# Session scope (cached per database kind): the filter and order cases only read it, and
+# building it once instead of for each of 30 cases keeps the tier quick.
+@pytest.fixture(scope="session")
+def sample(live_server: ServerProcess) -> Sample:
+    client = MlflowClient(live_server.url)
+    return make_sample(client, client.create_experiment(f"sample-{uuid.uuid4().hex[:10]}"))
+
+
 def names(runs: list[Run]) -> list[str]:
     return [r.info.run_name for r in runs]
 
 
-def search(client: MlflowClient, s: Sample, flt: str = "", order: list[str] | None = None) -> list[str]:
+def search(
+    client: MlflowClient, s: Sample, flt: str = "", order: list[str] | None = None
+) -> list[str]:
     return names(client.search_runs([s.experiment_id], filter_string=flt, order_by=order))
 
 
@@ -95,16 +103,25 @@ def test_filters(client: MlflowClient, sample: Sample, flt: str, expected: set[s
 def test_filter_on_start_time_and_run_id_in(client: MlflowClient, sample: Sample) -> None:
     base = sample.base_time
     assert set(search(client, sample, f"attributes.start_time >= {base + 3000}")) == {
-        "delta", "eps", "zeta",
+        "delta",
+        "eps",
+        "zeta",
     }
     assert set(search(client, sample, f"start_time < {base + 1000}")) == {"alpha"}
-    assert set(search(client, sample, f"attributes.end_time > {base + 2000}")) == {"gamma", "delta", "eps"}
+    assert set(search(client, sample, f"attributes.end_time > {base + 2000}")) == {
+        "gamma",
+        "delta",
+        "eps",
+    }
 
     wanted = [sample.run_ids[1], sample.run_ids[4]]
     quoted = ", ".join(f"'{r}'" for r in wanted)
     assert set(search(client, sample, f"attributes.run_id IN ({quoted})")) == {"beta", "eps"}
     assert set(search(client, sample, f"run_id NOT IN ({quoted})")) == {
-        "alpha", "gamma", "delta", "zeta",
+        "alpha",
+        "gamma",
+        "delta",
+        "zeta",
     }
 
 
@@ -113,14 +130,18 @@ def test_filter_on_start_time_and_run_id_in(client: MlflowClient, sample: Sample
     [
         (["metrics.acc DESC"], ["eps", "delta", "gamma", "beta", "alpha", "zeta"]),
         (["metrics.acc ASC"], ["alpha", "beta", "gamma", "delta", "eps", "zeta"]),
-        (["params.model DESC", "attributes.start_time DESC"],
-         ["gamma", "delta", "beta", "alpha", "eps", "zeta"]),
+        (
+            ["params.model DESC", "attributes.start_time DESC"],
+            ["gamma", "delta", "beta", "alpha", "eps", "zeta"],
+        ),
         (["tags.team DESC", "run_name ASC"], ["eps", "beta", "delta", "alpha", "gamma", "zeta"]),
         (["attributes.run_name ASC"], ["alpha", "beta", "delta", "eps", "gamma", "zeta"]),
         (["start_time ASC"], ["alpha", "beta", "gamma", "delta", "eps", "zeta"]),
     ],
 )
-def test_order_by(client: MlflowClient, sample: Sample, order: list[str], expected: list[str]) -> None:
+def test_order_by(
+    client: MlflowClient, sample: Sample, order: list[str], expected: list[str]
+) -> None:
     assert search(client, sample, order=order) == expected
 
 
@@ -131,14 +152,18 @@ def test_filter_and_order_with_small_pages(client: MlflowClient, sample: Sample)
     collected = names(page)
     while page.token:
         page = client.search_runs(
-            [sample.experiment_id], "metrics.acc >= 0.1", order_by=["metrics.acc DESC"],
-            max_results=2, page_token=page.token,
+            [sample.experiment_id],
+            "metrics.acc >= 0.1",
+            order_by=["metrics.acc DESC"],
+            max_results=2,
+            page_token=page.token,
         )
         collected += names(page)
     assert collected == ["eps", "delta", "gamma", "beta", "alpha"]
 
 
-def test_search_deleted_runs_by_view_type(client: MlflowClient, sample: Sample) -> None:
+def test_search_deleted_runs_by_view_type(client: MlflowClient, experiment_id: str) -> None:
+    sample = make_sample(client, experiment_id)  # its own: this test deletes a run
     client.delete_run(sample.run_ids[0])
     assert "alpha" not in search(client, sample)
     deleted = client.search_runs([sample.experiment_id], run_view_type=ViewType.DELETED_ONLY)
@@ -199,8 +224,11 @@ def test_paging_with_order_and_filter(client: MlflowClient, bulk_experiment: str
     token = None
     while True:
         page = client.search_runs(
-            [bulk_experiment], "metrics.m >= 100 AND params.p != 'v0'",
-            order_by=["metrics.m DESC"], max_results=250, page_token=token,
+            [bulk_experiment],
+            "metrics.m >= 100 AND params.p != 'v0'",
+            order_by=["metrics.m DESC"],
+            max_results=250,
+            page_token=token,
         )
         collected += [r.data.metrics["m"] for r in page]
         token = page.token
@@ -213,21 +241,33 @@ def test_paging_with_order_and_filter(client: MlflowClient, bulk_experiment: str
 def test_fluent_search_runs_dataframe(tracking_uri: str, bulk_experiment: str) -> None:
     frame = mlflow.search_runs(experiment_ids=[bulk_experiment])
     assert len(frame) == BULK_RUNS
-    for column in ("run_id", "experiment_id", "status", "start_time", "metrics.m", "params.p",
-                   "tags.bucket", "tags.mlflow.runName"):
+    for column in (
+        "run_id",
+        "experiment_id",
+        "status",
+        "start_time",
+        "metrics.m",
+        "params.p",
+        "tags.bucket",
+        "tags.mlflow.runName",
+    ):
         assert column in frame.columns, column
     assert frame["run_id"].is_unique
     assert sorted(frame["metrics.m"].tolist()) == [float(i) for i in range(BULK_RUNS)]
     assert (frame["status"] == "RUNNING").all()
 
     ones = mlflow.search_runs(
-        experiment_ids=[bulk_experiment], filter_string="params.p = 'v1' AND tags.bucket = '7'",
+        experiment_ids=[bulk_experiment],
+        filter_string="params.p = 'v1' AND tags.bucket = '7'",
         order_by=["metrics.m ASC"],
     )
-    assert ones["metrics.m"].tolist() == [float(i) for i in range(BULK_RUNS) if i % 3 == 1 and i % 10 == 7]
+    wanted = [float(i) for i in range(BULK_RUNS) if i % 3 == 1 and i % 10 == 7]
+    assert ones["metrics.m"].tolist() == wanted
 
     as_list = mlflow.search_runs(
-        experiment_ids=[bulk_experiment], max_results=1050, output_format="list",
+        experiment_ids=[bulk_experiment],
+        max_results=1050,
+        output_format="list",
         order_by=["attributes.start_time ASC"],
     )
     assert [r.info.run_name for r in as_list[:2]] == ["bulk-0000", "bulk-0001"]

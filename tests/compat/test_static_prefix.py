@@ -10,11 +10,10 @@ from pathlib import Path
 import mlflow
 import pytest
 from mlflow import MlflowClient
-
 from support.db import enter_database
 from support.server import ServerOptions, ServerProcess, running_server
 
-from .conftest import unique_name
+from .conftest import must, reset_fluent_state, unique_name
 
 pytestmark = pytest.mark.compat
 
@@ -46,10 +45,7 @@ def prefixed(request: pytest.FixtureRequest, prefixed_server: ServerProcess) -> 
     try:
         yield prefixed_server.url
     finally:
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
-        mlflow.set_tracking_uri(None)
-        mlflow.tracking.fluent._active_experiment_id = None
+        reset_fluent_state()
 
 
 def test_health_under_prefix(prefixed_server: ServerProcess) -> None:
@@ -78,7 +74,7 @@ def test_workflow_under_prefix(prefixed: str) -> None:
 
     found = client.search_runs([exp.experiment_id], "params.a = '1'")
     assert [r.info.run_id for r in found] == [run.info.run_id]
-    assert client.get_experiment_by_name(exp.name).experiment_id == exp.experiment_id
+    assert must(client.get_experiment_by_name(exp.name)).experiment_id == exp.experiment_id
 
 
 def test_artifacts_under_prefix(prefixed: str) -> None:

@@ -13,6 +13,10 @@ from dbs import fresh_database
 
 from . import mlflow_side, snapshot
 
+# Per-test timeout of this tier: a test may run mlflow's 70 migrations and several mlflow
+# subprocesses, which on a loaded MySQL takes well over the suite's default of 600 s.
+SLOW_TIMEOUT = 1800
+
 
 @contextmanager
 def engine_for(url: str) -> Iterator[sa.Engine]:

@@ -12,10 +12,10 @@ from dbs import fresh_database
 from trackd.store import schema, tables
 
 from . import mlflow_side
-from .conftest import MlflowDatabase, engine_for, take_snapshot
+from .conftest import SLOW_TIMEOUT, MlflowDatabase, engine_for, take_snapshot
 from .test_same_schema import assert_same
 
-pytestmark = pytest.mark.schema
+pytestmark = [pytest.mark.schema, pytest.mark.timeout(SLOW_TIMEOUT)]
 
 
 def _check_workflow(url: str, artifacts: Path) -> None:

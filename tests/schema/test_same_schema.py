@@ -12,9 +12,9 @@ from dbs import fresh_database
 from trackd.store import schema
 
 from . import snapshot
-from .conftest import engine_for, take_snapshot
+from .conftest import SLOW_TIMEOUT, engine_for, take_snapshot
 
-pytestmark = pytest.mark.schema
+pytestmark = [pytest.mark.schema, pytest.mark.timeout(SLOW_TIMEOUT)]
 
 
 def assert_same(expected: dict[str, Any], actual: dict[str, Any], labels: tuple[str, str]) -> None:

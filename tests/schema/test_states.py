@@ -11,9 +11,9 @@ from dbs import fresh_database
 from trackd.store import schema
 from trackd.store.schema import HEAD, KNOWN_MLFLOW_REVISIONS, SchemaError, SchemaState
 
-from .conftest import engine_for, take_snapshot
+from .conftest import SLOW_TIMEOUT, engine_for, take_snapshot
 
-pytestmark = pytest.mark.schema
+pytestmark = [pytest.mark.schema, pytest.mark.timeout(SLOW_TIMEOUT)]
 
 OLDER = "75868b020152"  # an MLflow 3.x revision a few steps before HEAD
 UNKNOWN = "0123abcd4567"

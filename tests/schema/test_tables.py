@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from trackd.store import tables
 
 from . import snapshot
-from .conftest import MlflowDatabase, engine_for
+from .conftest import SLOW_TIMEOUT, MlflowDatabase, engine_for
 
-pytestmark = pytest.mark.schema
+pytestmark = [pytest.mark.schema, pytest.mark.timeout(SLOW_TIMEOUT)]
 
 # How a declared type compiles vs how the database reports it back, per dialect.
 _SAME_TYPE = {

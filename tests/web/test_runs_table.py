@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+import httpx
 
 
 def _names(tab: Any) -> list[str]:
@@ -164,6 +167,20 @@ def test_server_side_paging(tab: Any, seeded: Any) -> None:
     page.get_by_role("link", name="← Previous").click()
     page.wait_for_load_state()
     assert _names(tab) == second
+
+
+def test_running_rows_update_in_place(tab: Any, seeded: Any, web_server: Any) -> None:
+    page = tab.page
+    tab.go(f"/experiments/{seeded.experiment_id}?cols=m:loss")
+    row = page.locator("tr", has_text="live-run")
+    row.locator("input.run-select").check()
+    api = web_server.url + "/api/2.0/mlflow/"
+    httpx.post(api + "runs/log-metric", json={
+        "run_id": seeded.running_run_id, "key": "loss", "value": 0.0123,
+        "timestamp": int(time.time() * 1000), "step": 1000}).raise_for_status()
+    page.locator("tr", has_text="live-run").locator("td", has_text="0.0123").wait_for(
+        timeout=15_000)
+    assert page.locator("tr", has_text="live-run").locator("input.run-select").is_checked()
 
 
 def test_select_runs_and_compare(tab: Any, seeded: Any) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from trackd.api._http import Fields
+from trackd.api.artifacts import send_file
 from trackd.api.router import Call
+from trackd.artifacts import paths
 from trackd.errors import invalid_parameter, missing_parameter
 from trackd.service.model_versions import tags_of
 
@@ -75,6 +79,25 @@ async def get_download_uri(call: Call) -> dict[str, Any]:
         f.string("name", required=True), version_field(f)
     )
     return {"artifact_uri": uri}
+
+
+async def get_artifact(call: Call) -> Response:
+    """``GET /model-versions/get-artifact?name=&version=&path=``: a file of a version, as the web
+    UI downloads it, read from the version's download location."""
+    f = await call.fields()
+    uri = await call.services.model_versions.download_uri(
+        f.string("name", required=True), version_field(f)
+    )
+    path = f.string("path", required=True)
+    artifacts = call.services.artifacts
+    if paths.scheme_of(uri) == "runs":
+        # runs:/<run_id>/<sub path> is stored as given: resolve it against the run's root.
+        run_id, _, sub = uri.split(":", 1)[1].lstrip("/").partition("/")
+        root = await artifacts.run_root(run_id)
+        found = await artifacts.file_under(root, paths.join(paths.check_relative_path(sub), path))
+    else:
+        found = await artifacts.file_under(uri, path)
+    return send_file(call.request, found)
 
 
 async def set_tag(call: Call) -> None:

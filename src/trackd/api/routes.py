@@ -69,6 +69,7 @@ MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
 # Routes without a version prefix (only the static prefix applies), used by web UIs.
 UNPREFIXED: list[tuple[str, str, Handler]] = [
     ("GET", "/get-artifact", artifacts.get_artifact),
+    ("GET", "/model-versions/get-artifact", mv.get_artifact),
 ]
 
 

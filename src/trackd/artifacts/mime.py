@@ -19,6 +19,8 @@ _TEXT_EXTENSIONS = frozenset((
     "MLmodel", "MLproject",
 ))
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# mimetypes reads the system's type files on first use; do it at import, not in a request.
+mimetypes.init()
 
 
 def guess_type(filename: str) -> str:

@@ -28,6 +28,16 @@ from trackd.errors import invalid_parameter
 BACKENDS: dict[str, str] = {
     "": "trackd.artifacts.local",
     "file": "trackd.artifacts.local",
+    "s3": "trackd.artifacts.s3",
+    "gs": "trackd.artifacts.gcs",
+    "wasbs": "trackd.artifacts.azure",
+    "wasb": "trackd.artifacts.azure",
+    "abfss": "trackd.artifacts.azure",
+    "abfs": "trackd.artifacts.azure",
+    "webhdfs": "trackd.artifacts.webhdfs",
+    "swebhdfs": "trackd.artifacts.webhdfs",
+    "hdfs": "trackd.artifacts.hdfs",
+    "viewfs": "trackd.artifacts.hdfs",
 }
 
 Opener = Callable[[str, Settings], ArtifactStore]

@@ -22,8 +22,9 @@ from sqlalchemy import Connection
 
 from trackd.artifacts.base import ArtifactStore, FileEntry, FileStat, directory_not_file
 from trackd.artifacts.base import missing_artifact as _missing
-from trackd.artifacts.paths import check_file_path, check_relative_path, join
+from trackd.artifacts.paths import INVALID_PATH, check_file_path, check_relative_path, join
 from trackd.artifacts.registry import ArtifactRegistry
+from trackd.errors import invalid_parameter
 from trackd.service.logged_models import require_model
 from trackd.service.runs import require_run
 from trackd.store.database import Database
@@ -71,7 +72,11 @@ class ArtifactService:
         return await self.destination.write(check_file_path(path), chunks)
 
     async def delete(self, path: str) -> None:
-        await self.destination.delete(check_relative_path(path))
+        checked = check_relative_path(path)
+        if not checked:
+            # "." or "./" would name the whole destination: never delete everyone's artifacts.
+            raise invalid_parameter(INVALID_PATH)
+        await self.destination.delete(checked)
 
     # -- tracking API: run and logged-model roots ---------------------------------------------
 

@@ -37,7 +37,11 @@ def run_names(runs) -> list[str]:  # type: ignore[no-untyped-def]
 
 assert run_names(search())[:3] == ["r24", "r23", "r22"]
 assert run_names(search("metrics.score >= 20", ["metrics.score ASC"])) == [
-    "r20", "r21", "r22", "r23", "r24",
+    "r20",
+    "r21",
+    "r22",
+    "r23",
+    "r24",
 ]
 assert len(search("params.parity = 'odd'")) == 12
 assert set(run_names(search("tags.bucket = '3'"))) == {"r03", "r08", "r13", "r18", "r23"}
@@ -45,7 +49,8 @@ assert set(run_names(search("attributes.status = 'FINISHED'"))) == {
     f"r{i:02d}" for i in range(0, RUNS, 4)
 }
 assert run_names(search("attributes.run_name = 'r07'")) == ["r07"]
-assert run_names(search(f"attributes.start_time < {base + 2}", ["start_time ASC"])) == ["r00", "r01"]
+early = search(f"attributes.start_time < {base + 2}", ["start_time ASC"])
+assert run_names(early) == ["r00", "r01"]
 wanted = ", ".join(f"'{ids[i]}'" for i in (1, 2, 3))
 assert set(run_names(search(f"attributes.run_id IN ({wanted})"))) == {"r01", "r02", "r03"}
 
@@ -74,7 +79,9 @@ first = client.search_experiments(
 )
 assert [e.name for e in first] == [f"{prefix}-{i}" for i in range(3)]
 rest = client.search_experiments(
-    filter_string=f"name LIKE '{prefix}-%'", order_by=["name ASC"], max_results=3,
+    filter_string=f"name LIKE '{prefix}-%'",
+    order_by=["name ASC"],
+    max_results=3,
     page_token=first.token,
 )
 assert [e.name for e in rest] == [f"{prefix}-{i}" for i in range(3, 5)] and not rest.token

@@ -10,11 +10,19 @@ metadata = MetaData()
 
 # Double precision on every dialect (FLOAT(53) is DOUBLE on MySQL and SQL Server).
 DOUBLE = Float(precision=53)
-# Long free text: MEDIUMTEXT on MySQL (TEXT caps at 64 KiB there), NVARCHAR(max) on SQL Server.
-LONG_TEXT = Text().with_variant(MEDIUMTEXT(), "mysql").with_variant(NVARCHAR(None), "mssql")
-# Booleans that MLflow declares with create_constraint=True: a CHECK (x IN (0, 1)) where the
-# database has no native boolean.
-FLAG = Boolean(create_constraint=True)
+# Long free text: MEDIUMTEXT on MySQL (TEXT caps at 64 KiB there). NVARCHAR(max) on SQL Server
+# is exact for experiment_tags.value; the datasets columns are TEXT there, which queries treat
+# the same way.
+MEDIUM_TEXT = Text().with_variant(MEDIUMTEXT(), "mysql").with_variant(NVARCHAR(None), "mssql")
+
+
+def flag() -> Boolean:
+    """A boolean MLflow declares with create_constraint=True: CHECK (x IN (0, 1)) where the
+    database has no native boolean. A new instance per column, as constraint-making types are
+    tied to the table they are attached to."""
+    return Boolean(create_constraint=True)
+
+
 WORKSPACE_DEFAULT = text("'default'")
 LIFECYCLE = "('active', 'deleted')"
 

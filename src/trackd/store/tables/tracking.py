@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-from ._common import DOUBLE, FLAG, LIFECYCLE, LONG_TEXT, metadata, workspace_column
+from ._common import DOUBLE, LIFECYCLE, MEDIUM_TEXT, flag, metadata, workspace_column
 
 experiments = Table(
     "experiments",
@@ -41,7 +41,7 @@ experiment_tags = Table(
     "experiment_tags",
     metadata,
     Column("key", String(250), nullable=False),
-    Column("value", LONG_TEXT),
+    Column("value", MEDIUM_TEXT),
     Column("experiment_id", Integer, nullable=False),
     PrimaryKeyConstraint("key", "experiment_id", name="experiment_tag_pk"),
     ForeignKeyConstraint(["experiment_id"], ["experiments.experiment_id"]),
@@ -104,7 +104,7 @@ metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("run_uuid", String(32), nullable=False),
     Column("step", BigInteger, nullable=False, server_default=text("'0'")),
-    Column("is_nan", FLAG, nullable=False, server_default=false()),
+    Column("is_nan", flag(), nullable=False, server_default=false()),
     PrimaryKeyConstraint(
         "key", "timestamp", "step", "run_uuid", "value", "is_nan", name="metric_pk"
     ),
@@ -121,7 +121,7 @@ latest_metrics = Table(
     Column("value", DOUBLE, nullable=False),
     Column("timestamp", BigInteger),
     Column("step", BigInteger, nullable=False),
-    Column("is_nan", FLAG, nullable=False),
+    Column("is_nan", flag(), nullable=False),
     Column("run_uuid", String(32), nullable=False),
     PrimaryKeyConstraint("key", "run_uuid", name="latest_metric_pk"),
     ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"]),
@@ -137,8 +137,8 @@ datasets = Table(
     Column("digest", String(36), nullable=False),
     Column("dataset_source_type", String(36), nullable=False),
     Column("dataset_source", Text, nullable=False),
-    Column("dataset_schema", LONG_TEXT),
-    Column("dataset_profile", LONG_TEXT),
+    Column("dataset_schema", MEDIUM_TEXT),
+    Column("dataset_profile", MEDIUM_TEXT),
     PrimaryKeyConstraint("experiment_id", "name", "digest", name="dataset_pk"),
     ForeignKeyConstraint(
         ["experiment_id"],

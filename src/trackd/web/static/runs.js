@@ -114,6 +114,25 @@
   menu.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { menu.open = false; T.$("summary", menu).focus(); }
   });
+  // ---- live rows ------------------------------------------------------------------------
+  // While a run on the page is RUNNING, the page re-reads itself every 5 s and swaps in the new
+  // table body (statuses, latest metric values), keeping the selection.
+  async function refreshRows() {
+    if (document.hidden || menu.open || !T.$("tr[data-run] .status-running", table)) return;
+    const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const keep = new Set(selected());
+    const bodies = T.$$("tbody", fresh.querySelector("table.runs"));
+    T.$$("tbody", table).forEach((b) => b.remove());
+    table.append(...bodies.map((b) => document.adoptNode(b)));
+    for (const box of boxes()) box.checked = keep.has(box.value);
+    T.localizeTimes(table);
+    refreshSelection();
+    table.dataset.refreshed = String(Date.now());
+  }
+  setInterval(() => refreshRows().catch(() => {}), 5000);
+
   renderOrder();
   refreshSelection();
 })();
