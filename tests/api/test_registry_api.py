@@ -1,4 +1,4 @@
-"""Model registry over HTTP: shapes, lifecycle, aliases, stages, rename/delete, sources.
+"""Model registry over HTTP: shapes, lifecycle, aliases, stages, rename/delete, concurrency.
 
 Shapes are those of MLflow 3.18's server as captured in mlflow-api-captures.md (sections C-E):
 versions as strings, ``description: ""`` and ``run_link: ""`` on versions, ``current_stage:
