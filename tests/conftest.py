@@ -164,17 +164,3 @@ def pytest_runtest_makereport(
             (f"{server.target} server log ({state})", server.log_text(start=offset, limit=20_000))
         )
     return report
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run each database kind's tests together, so session-scoped databases and servers are
-    built once per kind instead of once per switch between kinds (a stable sort keeps the
-    order within a kind)."""
-    order = {kind: i for i, kind in enumerate(selected_db_kinds(config))}
-
-    def kind_of(item: pytest.Item) -> int:
-        callspec = getattr(item, "callspec", None)
-        kind = callspec.params.get("db_kind") if callspec is not None else None
-        return order.get(kind, -1) if kind is not None else -1
-
-    items.sort(key=kind_of)
