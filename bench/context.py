@@ -20,7 +20,7 @@ JSON = b"Content-Type: application/json\r\n"
 class Config:
     """Sizes and bounds of one benchmark run (``--quick`` shrinks them)."""
 
-    duration: float = 5.0  # seconds per load level
+    duration: float = 4.0  # seconds per load level
     warmup: float = 0.5
     max_requests: int = 60_000  # per load level
     log_metric_clients: tuple[int, ...] = (1, 8, 32)
@@ -30,14 +30,14 @@ class Config:
     history_steps: int = 100_000
     search_runs: int = 10_000
     seed_clients: int = 8
-    seed_budget: float = 150.0  # seconds a server may take to seed the search experiment
-    mlflow_seed_budget: float = 30.0  # mlflow seeds a timed sample; it searches a clone
+    seed_budget: float = 120.0  # seconds a server may take to seed the search experiment
+    mlflow_seed_budget: float = 20.0  # mlflow seeds a timed sample; it searches a clone
     query_repeats: int = 15
-    query_budget: float = 6.0
+    query_budget: float = 4.0
     paging_repeats: int = 3
-    paging_budget: float = 30.0
+    paging_budget: float = 20.0
     history_repeats: int = 5
-    history_budget: float = 15.0
+    history_budget: float = 10.0
     artifact_bytes: int = 1 << 30
     quick: bool = False
 

@@ -158,11 +158,11 @@ measures. `python -m bench.profile` samples trackd with py-spy under a load.
   PSS (`smaps_rollup`), idle = 2 s after start-up, peak = sampled over the whole run.
 - log-batch with one client writes the 100,000-step history that get-history reads.
 - search: trackd seeds up to 10,000 runs (20 params, 10 metrics, 5 tags each: create-run +
-  log-batch, 8 clients) through its API within a time budget (150 s); FastTrackML then seeds
-  as many as trackd did, so both search the same amount of data. mlflow seeds for 30 s only
-  (it would take many minutes) and searches a copy of trackd's database, whose schema is
-  MLflow's own, with trackd-only indexes dropped and any of mlflow's own added. The seeding
-  row compares rates.
+  log-batch, 8 clients) through its API within a time budget (`seed_budget`, 120 s by
+  default); FastTrackML then seeds as many as trackd did, so both search the same amount of
+  data. mlflow seeds for `mlflow_seed_budget` (20 s) only, as it would take many minutes,
+  and searches a copy of trackd's database, whose schema is MLflow's own, with trackd-only
+  indexes dropped and any of mlflow's own added. The seeding row compares rates.
 - Installed size: the server's distribution and its dependency closure as pip installed them
   (FastTrackML: its single Go binary).
 - Every load level is bounded in requests and seconds; figures vary ±10–30 % between runs on
