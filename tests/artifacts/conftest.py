@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from support.webhdfs_server import WebHdfsServer
+
 from trackd.artifacts.base import ArtifactStore
 from trackd.config import Settings
 
@@ -127,16 +127,21 @@ def _gcs(request: pytest.FixtureRequest, tmp: Path) -> Backend:
 
 def _azure(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     az = request.getfixturevalue("azurite_blob")
-    uri = (f"wasbs://{BUCKET}@{emulators.AZURITE_ACCOUNT}.blob.core.windows.net/"
-           f"{uuid.uuid4().hex}")
-    return Backend("azure", uri, {"AZURE_STORAGE_CONNECTION_STRING": az["connection"]},
-                   storage=az["service"])
+    uri = f"wasbs://{BUCKET}@{emulators.AZURITE_ACCOUNT}.blob.core.windows.net/{uuid.uuid4().hex}"
+    return Backend(
+        "azure", uri, {"AZURE_STORAGE_CONNECTION_STRING": az["connection"]}, storage=az["service"]
+    )
 
 
 def _webhdfs(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     server: WebHdfsServer = request.getfixturevalue("webhdfs")
-    return Backend("webhdfs", server.uri(f"/user/trackd/{uuid.uuid4().hex}"),
-                   {"TRACKD_WEBHDFS_USER": "trackd"}, hierarchical=True, storage=server)
+    return Backend(
+        "webhdfs",
+        server.uri(f"/user/trackd/{uuid.uuid4().hex}"),
+        {"TRACKD_WEBHDFS_USER": "trackd"},
+        hierarchical=True,
+        storage=server,
+    )
 
 
 def _hdfs_pyarrow(request: pytest.FixtureRequest, tmp: Path) -> Backend:
@@ -147,8 +152,12 @@ def _hdfs_pyarrow(request: pytest.FixtureRequest, tmp: Path) -> Backend:
 
     base = tmp / "hdfs-root"
     uri = f"hdfs://namenode:8020{base}"
-    return Backend("hdfs-pyarrow", uri, hierarchical=True,
-                   opener=lambda: PyArrowArtifactStore(uri, pafs.LocalFileSystem(), str(base)))
+    return Backend(
+        "hdfs-pyarrow",
+        uri,
+        hierarchical=True,
+        opener=lambda: PyArrowArtifactStore(uri, pafs.LocalFileSystem(), str(base)),
+    )
 
 
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {

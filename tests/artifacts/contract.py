@@ -160,7 +160,7 @@ async def failed_upload_leaves_nothing(store: ArtifactStore, backend: Any) -> No
     await put(store, "keep.txt", b"k")
     for produced in (100, 9 * MIB):  # a small upload, and one that began a multipart upload
 
-        async def broken() -> AsyncIterator[bytes]:
+        async def broken(produced: int = produced) -> AsyncIterator[bytes]:
             sent = 0
             while sent < produced:
                 yield b"z" * min(MIB, produced - sent)
@@ -231,8 +231,9 @@ async def multipart_protocol(store: ArtifactStore, backend: Any) -> None:
         assert await get(store, "mp/file.bin") == first + second
 
         dropped = await store.create_multipart_upload("mp/dropped.bin", 1)
-        await http.put(dropped.credentials[0].url, content=b"never",
-                       headers=dropped.credentials[0].headers)
+        await http.put(
+            dropped.credentials[0].url, content=b"never", headers=dropped.credentials[0].headers
+        )
         await store.abort_multipart_upload("mp/dropped.bin", dropped.upload_id)
         assert await store.stat("mp/dropped.bin") is None
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,14 +80,24 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start(name: str, cmd: Callable[[int], list[str]], workdir: Path,
-          probe: Callable[[str], str] = lambda url: url + "/") -> Emulator:
+def start(
+    name: str,
+    cmd: Callable[[int], list[str]],
+    workdir: Path,
+    probe: Callable[[str], str] = lambda url: url + "/",
+) -> Emulator:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = workdir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd(port), cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd(port),
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     emulator = Emulator(name, port, proc, log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -98,8 +107,9 @@ def start(name: str, cmd: Callable[[int], list[str]], workdir: Path,
             return emulator
         time.sleep(0.2)
     emulator.stop()
-    raise RuntimeError(f"{name} did not answer within {START_TIMEOUT_S:.0f} s:\n"
-                       f"{emulator.log_text()}")
+    raise RuntimeError(
+        f"{name} did not answer within {START_TIMEOUT_S:.0f} s:\n{emulator.log_text()}"
+    )
 
 
 def moto(workdir: Path) -> Emulator:
@@ -126,16 +136,32 @@ def fake_gcs(workdir: Path) -> Emulator:
 
     def cmd(port: int) -> list[str]:
         url = f"http://127.0.0.1:{port}"
-        return [str(binary), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
-                "-backend", "memory", "-external-url", url, "-public-host", f"127.0.0.1:{port}",
-                "-log-level", "warn"]
+        return [
+            str(binary),
+            "-scheme",
+            "http",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(port),
+            "-backend",
+            "memory",
+            "-external-url",
+            url,
+            "-public-host",
+            f"127.0.0.1:{port}",
+            "-log-level",
+            "warn",
+        ]
 
     return start("fake-gcs-server", cmd, workdir, lambda url: url + "/storage/v1/b")
 
 
 def azurite_binary() -> str | None:
-    candidates = [os.environ.get("TRACKD_AZURITE_BLOB", ""),
-                  str(REPO / "node_modules" / ".bin" / "azurite-blob")]
+    candidates = [
+        os.environ.get("TRACKD_AZURITE_BLOB", ""),
+        str(REPO / "node_modules" / ".bin" / "azurite-blob"),
+    ]
     for candidate in candidates:
         if candidate and os.path.exists(candidate):
             return candidate
@@ -148,13 +174,23 @@ def azurite(workdir: Path) -> Emulator:
         missing("azurite", "npm install (package.json devDependency azurite)")
 
     def cmd(port: int) -> list[str]:
-        return [str(exe), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-                "--inMemoryPersistence",
-                "--skipApiVersionCheck", "--loose", "--silent"]
+        return [
+            str(exe),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--silent",
+        ]
 
     return start("azurite", cmd, workdir)
 
 
 def azurite_connection_string(emulator: Emulator) -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
-            f"AccountKey={AZURITE_KEY};BlobEndpoint={emulator.url}/{AZURITE_ACCOUNT};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+        f"AccountKey={AZURITE_KEY};BlobEndpoint={emulator.url}/{AZURITE_ACCOUNT};"
+    )

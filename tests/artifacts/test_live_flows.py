@@ -23,7 +23,6 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "120")
 import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
-
 from support.server import ServerOptions, ServerProcess, start_server  # noqa: E402
 
 from .conftest import BACKENDS, Backend  # noqa: E402
@@ -59,8 +58,9 @@ def live(
 
 
 @pytest.fixture
-def client(request: pytest.FixtureRequest,
-           live: tuple[Backend, ServerProcess]) -> Iterator[MlflowClient]:
+def client(
+    request: pytest.FixtureRequest, live: tuple[Backend, ServerProcess]
+) -> Iterator[MlflowClient]:
     backend, server = live
     if not server.alive():
         pytest.fail(f"trackd died: {server.log_text()}")
@@ -96,16 +96,19 @@ def test_nested_artifacts(client: MlflowClient, tmp_path: Path) -> None:
 
     top = {(f.path, f.is_dir) for f in client.list_artifacts(run_id)}
     assert top == {("a.txt", False), ("tree", True)}
-    assert [(f.path, f.is_dir, f.file_size) for f in client.list_artifacts(run_id, "tree/sub")] \
-        == [("tree/sub/b.json", False, 8), ("tree/sub/deeper", True, None)]
+    assert [(f.path, f.is_dir, f.file_size) for f in client.list_artifacts(run_id, "tree/sub")] == [
+        ("tree/sub/b.json", False, 8),
+        ("tree/sub/deeper", True, None),
+    ]
     deeper = {f.path: f.file_size for f in client.list_artifacts(run_id, "tree/sub/deeper")}
     assert deeper == {"tree/sub/deeper/c.bin": 300_000, "tree/sub/deeper/empty.txt": 0}
     assert client.list_artifacts(run_id, "tree/missing") == []
 
     target = tmp_path / "dst"
     target.mkdir()
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="tree",
-                                                dst_path=str(target))
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="tree", dst_path=str(target)
+    )
     comparison = filecmp.dircmp(source, local)
     assert not comparison.left_only and not comparison.right_only
     for rel in ("a.txt", "sub/b.json", "sub/deeper/c.bin", "sub/deeper/empty.txt"):
@@ -132,8 +135,12 @@ def test_sklearn_model(client: MlflowClient) -> None:
     assert any(p.endswith("MLmodel") for p in files)
 
 
-def test_large_file_multipart(client: MlflowClient, live: tuple[Backend, ServerProcess],
-                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_file_multipart(
+    client: MlflowClient,
+    live: tuple[Backend, ServerProcess],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     backend, _ = live
     # 11 MiB in 5 MiB parts (S3's smallest allowed part): three parts.
     monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
@@ -149,11 +156,12 @@ def test_large_file_multipart(client: MlflowClient, live: tuple[Backend, ServerP
     key_path = f"{relative}/large/big.bin"
 
     _assert_parts(backend, key_path, expected_parts=3)
-    out = mlflow.artifacts.download_artifacts(run_id=run.info.run_id,
-                                              artifact_path="large/big.bin",
-                                              dst_path=str(tmp_path / "back"))
-    assert hashlib.sha256(Path(out).read_bytes()).digest() == \
-        hashlib.sha256(big.read_bytes()).digest()
+    out = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="large/big.bin", dst_path=str(tmp_path / "back")
+    )
+    assert (
+        hashlib.sha256(Path(out).read_bytes()).digest() == hashlib.sha256(big.read_bytes()).digest()
+    )
 
 
 def _assert_parts(backend: Backend, path: str, expected_parts: int) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from support.webhdfs_server import WebHdfsServer
+
 from trackd.artifacts.webhdfs import STAGING_DIR, WebHdfsArtifactStore, open_store
 from trackd.config import Settings
 from trackd.errors import PERMISSION_DENIED, MlflowError
@@ -30,8 +30,10 @@ def test_transfers_go_through_the_datanode(tmp_path: Path) -> None:
             store = _store(server)
             try:
                 await store.write("1/run/artifacts/model.pkl", _chunks(b"weights"))
-                assert b"".join([c async for c in store.read("1/run/artifacts/model.pkl")]) \
+                assert (
+                    b"".join([c async for c in store.read("1/run/artifacts/model.pkl")])
                     == b"weights"
+                )
             finally:
                 await store.close()
 
@@ -49,8 +51,10 @@ def test_transfers_go_through_the_datanode(tmp_path: Path) -> None:
 
 
 def test_user_name_and_delegation_token(tmp_path: Path) -> None:
-    with WebHdfsServer(tmp_path / "a", require_user=True) as strict, \
-            WebHdfsServer(tmp_path / "b", delegation_token="tok-123") as tokened:
+    with (
+        WebHdfsServer(tmp_path / "a", require_user=True) as strict,
+        WebHdfsServer(tmp_path / "b", delegation_token="tok-123") as tokened,
+    ):
 
         async def run() -> None:
             anonymous = _store(strict)

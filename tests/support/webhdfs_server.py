@@ -100,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         prefix = "/webhdfs/v1"
-        hdfs_path = urllib.parse.unquote(url.path[len(prefix):]) or "/"
+        hdfs_path = urllib.parse.unquote(url.path[len(prefix) :]) or "/"
         op = params.get("op", "").upper()
         with self.state.lock:
             self.state.calls.append((self.node, method, op, hdfs_path))
@@ -110,24 +110,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._check_auth(params)
             handler = getattr(self, f"{self.node}_{method}_{op}", None)
             if handler is None:
-                raise RemoteError(400, "IllegalArgumentException",
-                                  f"Invalid value for webhdfs parameter \"op\": {op}")
+                raise RemoteError(
+                    400,
+                    "IllegalArgumentException",
+                    f'Invalid value for webhdfs parameter "op": {op}',
+                )
             handler(hdfs_path, params)
         except RemoteError as exc:
             self._drain()
-            self._json(exc.status, {"RemoteException": {
-                "exception": exc.exception,
-                "javaClassName": f"java.io.{exc.exception}",
-                "message": exc.message,
-            }})
+            self._json(
+                exc.status,
+                {
+                    "RemoteException": {
+                        "exception": exc.exception,
+                        "javaClassName": f"java.io.{exc.exception}",
+                        "message": exc.message,
+                    }
+                },
+            )
 
     def _check_auth(self, params: dict[str, str]) -> None:
         if self.node != "namenode":
             return  # datanode URLs are made by the namenode and carry what it checked
         if self.state.delegation_token is not None:
             if params.get("delegation") != self.state.delegation_token:
-                raise RemoteError(403, "SecurityException", "Failed to obtain user group info: "
-                                  "token is missing or invalid")
+                raise RemoteError(
+                    403,
+                    "SecurityException",
+                    "Failed to obtain user group info: token is missing or invalid",
+                )
         elif self.state.require_user and not params.get("user.name"):
             raise RemoteError(401, "SecurityException", "Authentication required")
 
@@ -222,8 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
         while probe != self.state.root and not probe.exists():
             probe = probe.parent
         if probe.exists() and not probe.is_dir():
-            raise RemoteError(403, "ParentNotDirectoryException",
-                              f"Parent path is not a directory: {hdfs_path}")
+            raise RemoteError(
+                403, "ParentNotDirectoryException", f"Parent path is not a directory: {hdfs_path}"
+            )
         local.mkdir(parents=True, exist_ok=True)
         self._json(200, {"boolean": True})
 
@@ -243,8 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if local.is_dir():
             if params.get("recursive", "false").lower() != "true" and any(local.iterdir()):
-                raise RemoteError(403, "PathIsNotEmptyDirectoryException",
-                                  f"{hdfs_path} is non empty")
+                raise RemoteError(
+                    403, "PathIsNotEmptyDirectoryException", f"{hdfs_path} is non empty"
+                )
             shutil.rmtree(local)
         else:
             local.unlink()
@@ -290,8 +303,14 @@ class _Handler(BaseHTTPRequestHandler):
 class WebHdfsServer:
     """Namenode and datanode on two ports of 127.0.0.1, each served by its own thread."""
 
-    def __init__(self, root: Path, *, port: int = 0, require_user: bool = False,
-                 delegation_token: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        port: int = 0,
+        require_user: bool = False,
+        delegation_token: str | None = None,
+    ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.state = WebHdfsState(root, require_user, delegation_token)
         self._namenode = self._server("namenode", port)
@@ -338,10 +357,16 @@ def main() -> None:
     parser.add_argument("--require-user", action="store_true")
     parser.add_argument("--delegation-token")
     args = parser.parse_args()
-    with WebHdfsServer(args.root, port=args.port, require_user=args.require_user,
-                       delegation_token=args.delegation_token) as server:
-        print(f"WebHDFS namenode on {server.uri('/')} (datanode {server.state.datanode_url})",
-              flush=True)
+    with WebHdfsServer(
+        args.root,
+        port=args.port,
+        require_user=args.require_user,
+        delegation_token=args.delegation_token,
+    ) as server:
+        print(
+            f"WebHDFS namenode on {server.uri('/')} (datanode {server.state.datanode_url})",
+            flush=True,
+        )
         while True:
             time.sleep(3600)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import functools
 import re
 import urllib.parse
 import uuid
@@ -40,8 +41,9 @@ from trackd.config import ConfigError, Settings
 from trackd.errors import invalid_parameter
 
 _run = anyio.to_thread.run_sync
-_URI = re.compile(r"^(wasbs?|abfss?)://([^@/]+)@([^./]+)\.(blob|dfs)\.([^/]+?)(?::\d+)?(/.*)?$",
-                  re.IGNORECASE)
+_URI = re.compile(
+    r"^(wasbs?|abfss?)://([^@/]+)@([^./]+)\.(blob|dfs)\.([^/]+?)(?::\d+)?(/.*)?$", re.IGNORECASE
+)
 MAX_BLOCKS = 50_000
 SAS_TTL = datetime.timedelta(hours=1)
 
@@ -125,8 +127,9 @@ class AzureBlobArtifactStore(BlobStore):
     def _list_level(self, prefix: str) -> tuple[list[BlobInfo], list[str]]:
         blobs: list[BlobInfo] = []
         prefixes: list[str] = []
-        for item in self.container.walk_blobs(name_starts_with=prefix or None, delimiter="/",
-                                              include=["metadata"]):
+        for item in self.container.walk_blobs(
+            name_starts_with=prefix or None, delimiter="/", include=["metadata"]
+        ):
             if item.name.endswith("/"):
                 prefixes.append(item.name)
             elif not _is_folder(item):  # ADLS Gen2 lists its directories as blobs too
@@ -145,8 +148,9 @@ class AzureBlobArtifactStore(BlobStore):
         return BlobInfo(key, int(found.size or 0), _mtime(found))
 
     def _any_under(self, prefix: str) -> bool:
-        pages = self.container.list_blobs(name_starts_with=prefix or None,
-                                          results_per_page=1).by_page()
+        pages = self.container.list_blobs(
+            name_starts_with=prefix or None, results_per_page=1
+        ).by_page()
         return any(True for _ in next(pages, []))
 
     def _open(self, key: str, start: int, length: int | None) -> Readable:
@@ -189,7 +193,7 @@ class AzureBlobArtifactStore(BlobStore):
     def _sas(self, key: str, *, read: bool, write: bool) -> str:
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         kwargs: dict[str, Any] = {
             "account_name": self.service.account_name,
             "container_name": self.container.container_name,
@@ -202,7 +206,9 @@ class AzureBlobArtifactStore(BlobStore):
             kwargs["account_key"] = credential.account_key
         elif hasattr(credential, "get_token"):
             start = now - datetime.timedelta(minutes=5)
-            kwargs["user_delegation_key"] = self.service.get_user_delegation_key(start, now + SAS_TTL)
+            kwargs["user_delegation_key"] = self.service.get_user_delegation_key(
+                start, now + SAS_TTL
+            )
             kwargs["start"] = start
         else:
             raise NotSupported("Presigned URLs need an account key or an Azure AD credential")
@@ -210,15 +216,17 @@ class AzureBlobArtifactStore(BlobStore):
 
     async def create_multipart_upload(self, path: str, num_parts: int) -> MultipartUpload:
         if not 1 <= num_parts <= MAX_BLOCKS:
-            raise invalid_parameter(f"num_parts must be between 1 and {MAX_BLOCKS}, got {num_parts}")
+            raise invalid_parameter(
+                f"num_parts must be between 1 and {MAX_BLOCKS}, got {num_parts}"
+            )
         key = self.key(path)
         upload_id = uuid.uuid4().hex
         sas = await _run(lambda: self._sas(key, read=True, write=True))
         url = self._blob(key).url
         credentials = [
             MultipartCredential(
-                f"{url}?comp=block&blockid={wire_block_id(upload_id, n)}"
-                f"&{sas}", n,
+                f"{url}?comp=block&blockid={wire_block_id(upload_id, n)}&{sas}",
+                n,
             )
             for n in range(1, num_parts + 1)
         ]
@@ -229,8 +237,9 @@ class AzureBlobArtifactStore(BlobStore):
     ) -> None:
         if not re.fullmatch(r"[0-9a-f]{32}", upload_id or "") or not parts:
             raise invalid_parameter("A valid upload_id and parts are required")
-        upload = _Upload(self.key(path), upload_id,
-                         [block_id(upload_id, n) for n, _ in sorted(parts)])
+        upload = _Upload(
+            self.key(path), upload_id, [block_id(upload_id, n) for n, _ in sorted(parts)]
+        )
         await _run(self._finish, upload)
 
     async def abort_multipart_upload(self, path: str, upload_id: str) -> None:
@@ -245,9 +254,6 @@ class AzureBlobArtifactStore(BlobStore):
         key = self.key(path)
         sas = await _run(lambda: self._sas(key, read=True, write=False))
         return PresignedUrl(f"{self._blob(key).url}?{sas}", {}, found.size)
-
-    async def close(self) -> None:
-        await _run(self.service.close)
 
 
 def _is_folder(item: Any) -> bool:
@@ -272,16 +278,26 @@ def _import_blob() -> Any:
 
 
 def make_service(uri: str, settings: Settings) -> Any:
-    blob = _import_blob()
+    """The service client for the URI's account, shared by every store using it (thread-safe,
+    and costly enough to build that one per run root would show)."""
     where = parse_uri(uri)
-    connection = setting(settings, "AZURE_STORAGE_CONNECTION_STRING")
+    return _service(
+        where.account,
+        where.endpoint_suffix,
+        setting(settings, "AZURE_STORAGE_CONNECTION_STRING"),
+        setting(settings, "AZURE_STORAGE_ACCESS_KEY"),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _service(account: str, suffix: str, connection: str | None, key: str | None) -> Any:
+    blob = _import_blob()
     if connection:
         return blob.BlobServiceClient.from_connection_string(connection)
-    account_url = f"https://{where.account}.blob.{where.endpoint_suffix}"
-    key = setting(settings, "AZURE_STORAGE_ACCESS_KEY")
+    account_url = f"https://{account}.blob.{suffix}"
     if key:
         return blob.BlobServiceClient(
-            account_url, credential={"account_name": where.account, "account_key": key}
+            account_url, credential={"account_name": account, "account_key": key}
         )
     try:
         from azure.identity import DefaultAzureCredential

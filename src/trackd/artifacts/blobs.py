@@ -14,6 +14,7 @@ cancellation) so that no stored parts linger.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from abc import abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
@@ -239,10 +240,8 @@ class BlobStore(ArtifactStore):
 
     def _cancel_quietly(self, handle: Any) -> None:
         # The upload already failed; that error is the one to report, not the clean-up's.
-        try:
+        with contextlib.suppress(Exception):  # best effort: parts expire on their own
             self._cancel(handle)
-        except Exception:  # noqa: BLE001 - best effort: parts expire on their own
-            pass
 
     async def delete(self, path: str) -> None:
         def work() -> None:

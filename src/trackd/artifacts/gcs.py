@@ -13,6 +13,7 @@ signing credentials and are not offered: MLflow's client then proxies through th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,8 +52,9 @@ class _RangedReader:
         if not self.buffer and self.pos < self.stop:
             end = min(self.pos + READ_WINDOW, self.stop)
             # Ranged reads cannot be checked against the whole object's checksum.
-            self.buffer = self.blob.download_as_bytes(start=self.pos, end=end - 1,
-                                                      checksum=None, raw_download=True)
+            self.buffer = self.blob.download_as_bytes(
+                start=self.pos, end=end - 1, checksum=None, raw_download=True
+            )
             self.pos += len(self.buffer)
             if not self.buffer:
                 self.pos = self.stop
@@ -136,14 +138,21 @@ def _mtime(blob: Any) -> float | None:
 
 
 def make_client(settings: Settings) -> Any:
+    """The client for these settings, shared by every store using them (as for S3)."""
+    return _client(
+        setting(settings, "GOOGLE_CLOUD_PROJECT"), setting(settings, "STORAGE_EMULATOR_HOST")
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _client(project: str | None, emulator: str | None) -> Any:
     storage = _import_storage()
-    project = setting(settings, "GOOGLE_CLOUD_PROJECT")
-    emulator = setting(settings, "STORAGE_EMULATOR_HOST")
     if emulator:
         from google.auth.credentials import AnonymousCredentials
 
         return storage.Client(
-            project=project or "trackd", credentials=AnonymousCredentials(),
+            project=project or "trackd",
+            credentials=AnonymousCredentials(),
             client_options={"api_endpoint": emulator},
         )
     return storage.Client(project=project)

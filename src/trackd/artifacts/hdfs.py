@@ -18,6 +18,7 @@ at the store root (hidden from listings), then moved into place once complete.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import posixpath
@@ -172,10 +173,8 @@ class PyArrowArtifactStore(ArtifactStore):
         self.fs.move(staging, final)
 
     def _forget(self, staging: str) -> None:
-        try:
+        with contextlib.suppress(OSError):  # never written, or already gone
             self.fs.delete_file(staging)
-        except (OSError, FileNotFoundError):
-            pass  # never written, or already gone
 
     async def delete(self, path: str) -> None:
         import pyarrow.fs as pafs
@@ -218,8 +217,12 @@ def connection_args(uri: str, settings: Settings) -> dict[str, Any]:
 
 
 def _libjvm_found(java_home: str) -> bool:
-    patterns = ("lib/server/libjvm.so", "jre/lib/*/server/libjvm.so", "lib/*/server/libjvm.so",
-                "lib/server/libjvm.dylib")
+    patterns = (
+        "lib/server/libjvm.so",
+        "jre/lib/*/server/libjvm.so",
+        "lib/*/server/libjvm.so",
+        "lib/server/libjvm.dylib",
+    )
     return any(glob.glob(os.path.join(java_home, p)) for p in patterns)
 
 
@@ -228,28 +231,37 @@ def libhdfs_problems(env: Mapping[str, str]) -> list[str]:
     problems = []
     java_home = env.get("JAVA_HOME", "")
     if not java_home:
-        problems.append("JAVA_HOME is not set: point it at a JRE/JDK 8+ "
-                        "(e.g. export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64)")
+        problems.append(
+            "JAVA_HOME is not set: point it at a JRE/JDK 8+ "
+            "(e.g. export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64)"
+        )
     elif not _libjvm_found(java_home):
-        problems.append(f"JAVA_HOME={java_home} holds no lib/server/libjvm.so: "
-                        "point it at a full JRE/JDK")
+        problems.append(
+            f"JAVA_HOME={java_home} holds no lib/server/libjvm.so: point it at a full JRE/JDK"
+        )
     lib_dirs = [env.get("ARROW_LIBHDFS_DIR", "")]
     if env.get("HADOOP_HOME"):
         lib_dirs.append(os.path.join(env["HADOOP_HOME"], "lib", "native"))
     lib_dirs += env.get("LD_LIBRARY_PATH", "").split(":")
     if not any(d and os.path.exists(os.path.join(d, "libhdfs.so")) for d in lib_dirs):
-        problems.append("libhdfs.so not found (looked in ARROW_LIBHDFS_DIR, "
-                        "$HADOOP_HOME/lib/native, LD_LIBRARY_PATH): install the Hadoop client "
-                        "and set HADOOP_HOME, or ARROW_LIBHDFS_DIR to the folder of libhdfs.so")
+        problems.append(
+            "libhdfs.so not found (looked in ARROW_LIBHDFS_DIR, "
+            "$HADOOP_HOME/lib/native, LD_LIBRARY_PATH): install the Hadoop client "
+            "and set HADOOP_HOME, or ARROW_LIBHDFS_DIR to the folder of libhdfs.so"
+        )
     classpath = env.get("CLASSPATH", "")
     if "hadoop-common" not in classpath and "share/hadoop/common" not in classpath:
-        problems.append("CLASSPATH holds no Hadoop jars: export CLASSPATH=$(hadoop classpath "
-                        "--glob) (libhdfs does not expand wildcards, hence --glob)")
+        problems.append(
+            "CLASSPATH holds no Hadoop jars: export CLASSPATH=$(hadoop classpath "
+            "--glob) (libhdfs does not expand wildcards, hence --glob)"
+        )
     cache = env.get("MLFLOW_KERBEROS_TICKET_CACHE") or env.get("KRB5CCNAME", "")
     cache_path = cache.removeprefix("FILE:")
     if cache and cache_path.startswith("/") and not os.path.exists(cache_path):
-        problems.append(f"the Kerberos ticket cache {cache_path} does not exist: run kinit "
-                        "(with the service keytab) before starting the server")
+        problems.append(
+            f"the Kerberos ticket cache {cache_path} does not exist: run kinit "
+            "(with the service keytab) before starting the server"
+        )
     return problems
 
 
@@ -258,7 +270,9 @@ def connect(uri: str, settings: Settings) -> Any:
     try:
         import pyarrow.fs as pafs
     except ImportError as exc:
-        raise ConfigError("hdfs:// artifact stores need pyarrow: pip install 'trackd[hdfs]'") from exc
+        raise ConfigError(
+            "hdfs:// artifact stores need pyarrow: pip install 'trackd[hdfs]'"
+        ) from exc
     try:
         return pafs.HadoopFileSystem(**connection_args(uri, settings))
     except OSError as exc:

@@ -18,6 +18,7 @@ boto3 blocks, so every call runs in a worker thread; one client per store is sha
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -52,9 +53,7 @@ def _import_boto3() -> Any:
     try:
         import boto3
     except ImportError as exc:
-        raise ConfigError(
-            "s3:// artifact stores need boto3: pip install 'trackd[s3]'"
-        ) from exc
+        raise ConfigError("s3:// artifact stores need boto3: pip install 'trackd[s3]'") from exc
     return boto3
 
 
@@ -70,8 +69,15 @@ class S3ArtifactStore(BlobStore):
     supports_multipart_upload = True
     supports_presigned_download = True
 
-    def __init__(self, root_uri: str, client: Any, *, extra_args: dict[str, Any] | None = None,
-                 expected_owner: str | None = None, presign_ttl: int = 300) -> None:
+    def __init__(
+        self,
+        root_uri: str,
+        client: Any,
+        *,
+        extra_args: dict[str, Any] | None = None,
+        expected_owner: str | None = None,
+        presign_ttl: int = 300,
+    ) -> None:
         bucket, prefix = split_bucket_uri(root_uri, "s3")
         if not bucket:
             raise invalid_parameter(f"No bucket in the S3 URI {root_uri!r}")
@@ -95,8 +101,9 @@ class S3ArtifactStore(BlobStore):
         )
         for page in pages:
             for item in page.get("Contents", ()):
-                blobs.append(BlobInfo(item["Key"], int(item["Size"]),
-                                      item["LastModified"].timestamp()))
+                blobs.append(
+                    BlobInfo(item["Key"], int(item["Size"]), item["LastModified"].timestamp())
+                )
             prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", ()))
         return blobs, prefixes
 
@@ -129,25 +136,27 @@ class S3ArtifactStore(BlobStore):
 
     def _send_part(self, handle: _Upload, number: int, data: bytes) -> None:
         sent = self.client.upload_part(
-            Key=handle.key, UploadId=handle.upload_id, PartNumber=number, Body=data,
+            Key=handle.key,
+            UploadId=handle.upload_id,
+            PartNumber=number,
+            Body=data,
             **self._where,
         )
         handle.parts.append({"PartNumber": number, "ETag": sent["ETag"]})
 
     def _finish(self, handle: _Upload) -> None:
         self.client.complete_multipart_upload(
-            Key=handle.key, UploadId=handle.upload_id,
-            MultipartUpload={"Parts": handle.parts}, **self._where,
+            Key=handle.key,
+            UploadId=handle.upload_id,
+            MultipartUpload={"Parts": handle.parts},
+            **self._where,
         )
 
     def _cancel(self, handle: _Upload) -> None:
-        self.client.abort_multipart_upload(Key=handle.key, UploadId=handle.upload_id,
-                                           **self._where)
+        self.client.abort_multipart_upload(Key=handle.key, UploadId=handle.upload_id, **self._where)
 
     def _keys_under(self, prefix: str) -> Iterator[str]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Prefix=prefix, **self._where
-        )
+        pages = self.client.get_paginator("list_objects_v2").paginate(Prefix=prefix, **self._where)
         for page in pages:
             for item in page.get("Contents", ()):
                 yield item["Key"]
@@ -159,8 +168,10 @@ class S3ArtifactStore(BlobStore):
         failed = answer.get("Errors") or []
         if failed:
             first = failed[0]
-            raise MlflowError(f"Could not delete {first.get('Key')!r} from S3: "
-                              f"{first.get('Code')} {first.get('Message')}")
+            raise MlflowError(
+                f"Could not delete {first.get('Key')!r} from S3: "
+                f"{first.get('Code')} {first.get('Message')}"
+            )
 
     # -- the proxy's multipart protocol and presigned downloads --------------------------------
 
@@ -172,9 +183,18 @@ class S3ArtifactStore(BlobStore):
         def work() -> MultipartUpload:
             upload = self._begin(key)
             credentials = [
-                MultipartCredential(self._presign("upload_part", {
-                    "Key": key, "UploadId": upload.upload_id, "PartNumber": n,
-                }, PART_URL_TTL_S), n)
+                MultipartCredential(
+                    self._presign(
+                        "upload_part",
+                        {
+                            "Key": key,
+                            "UploadId": upload.upload_id,
+                            "PartNumber": n,
+                        },
+                        PART_URL_TTL_S,
+                    ),
+                    n,
+                )
                 for n in range(1, num_parts + 1)
             ]
             return MultipartUpload(upload.upload_id, credentials)
@@ -186,8 +206,11 @@ class S3ArtifactStore(BlobStore):
     ) -> None:
         if not upload_id or not parts:
             raise invalid_parameter("upload_id and parts are required to complete an upload")
-        upload = _Upload(self.key(path), upload_id,
-                         [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)])
+        upload = _Upload(
+            self.key(path),
+            upload_id,
+            [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)],
+        )
         await _run(self._call_upload, self._finish, upload)
 
     async def abort_multipart_upload(self, path: str, upload_id: str) -> None:
@@ -205,17 +228,17 @@ class S3ArtifactStore(BlobStore):
         found = await self.stat(path)
         if found is None or found.is_dir:
             raise missing_artifact(path) if found is None else directory_not_file(path)
-        url = await _run(self._presign, "get_object", {"Key": self.key(path)},
-                         expiration_s or self.presign_ttl)
+        url = await _run(
+            self._presign, "get_object", {"Key": self.key(path)}, expiration_s or self.presign_ttl
+        )
         return PresignedUrl(url, {}, found.size)
 
     def _presign(self, operation: str, params: dict[str, Any], ttl: int) -> str:
-        return str(self.client.generate_presigned_url(
-            operation, Params={**params, "Bucket": self.bucket}, ExpiresIn=ttl
-        ))
-
-    async def close(self) -> None:
-        await _run(self.client.close)
+        return str(
+            self.client.generate_presigned_url(
+                operation, Params={**params, "Bucket": self.bucket}, ExpiresIn=ttl
+            )
+        )
 
 
 def _status(exc: Any) -> int:
@@ -234,18 +257,30 @@ def _storage_error(exc: Any) -> MlflowError:
 
 
 def make_client(settings: Settings) -> Any:
+    """The S3 client for these settings, shared by every store that uses them.
+
+    Each run's root may be its own store (``s3://bucket/mlruns/1/<run>/artifacts``); a boto3
+    client costs tens of milliseconds and megabytes to build, and is thread-safe, so stores
+    share one per configuration and never close it.
+    """
+    return _client(
+        setting(settings, "MLFLOW_S3_ENDPOINT_URL"),
+        not _truthy(setting(settings, "MLFLOW_S3_IGNORE_TLS")),
+        setting(settings, "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE") or "auto",
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _client(endpoint: str | None, verify: bool, style: str) -> Any:
     boto3 = _import_boto3()
     from botocore.config import Config
 
-    style = setting(settings, "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE") or "auto"
-    config = Config(signature_version="s3v4", s3={"addressing_style": style},
-                    retries={"max_attempts": 5, "mode": "standard"})
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=setting(settings, "MLFLOW_S3_ENDPOINT_URL"),
-        verify=not _truthy(setting(settings, "MLFLOW_S3_IGNORE_TLS")),
-        config=config,
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": style},
+        retries={"max_attempts": 5, "mode": "standard"},
     )
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, verify=verify, config=config)
 
 
 def open_store(uri: str, settings: Settings) -> S3ArtifactStore:
@@ -256,7 +291,9 @@ def open_store(uri: str, settings: Settings) -> S3ArtifactStore:
         raise ConfigError(f"MLFLOW_S3_UPLOAD_EXTRA_ARGS is not JSON: {exc}") from exc
     ttl = setting(settings, "MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS")
     return S3ArtifactStore(
-        uri, make_client(settings), extra_args=extra_args,
+        uri,
+        make_client(settings),
+        extra_args=extra_args,
         expected_owner=setting(settings, "MLFLOW_S3_EXPECTED_BUCKET_OWNER"),
         presign_ttl=int(ttl) if ttl else 300,
     )

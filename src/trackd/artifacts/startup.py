@@ -38,8 +38,12 @@ def check_artifact_locations(settings: Settings) -> None:
             if what == "--default-artifact-root":
                 # Clients write such roots themselves (their own artifact repositories); this
                 # server only cannot list them.
-                log.warning("no artifact store for %s scheme %r: the server cannot list "
-                            "artifacts under %s", what, scheme, uri)
+                log.warning(
+                    "no artifact store for %s scheme %r: the server cannot list artifacts under %s",
+                    what,
+                    scheme,
+                    uri,
+                )
                 continue
             raise ConfigError(
                 f"{what} {uri}: no artifact store for URI scheme '{scheme}'; trackd supports: "

@@ -16,13 +16,15 @@ Configuration (``Settings.extra`` first, then the environment):
 * ``TRACKD_WEBHDFS_USER`` (else ``HADOOP_USER_NAME``): ``user.name`` for simple auth;
 * ``TRACKD_WEBHDFS_DELEGATION_TOKEN``: sent as ``delegation=`` on every call;
 * ``TRACKD_WEBHDFS_KERBEROS=true``: SPNEGO to the namenode, with the Kerberos ticket cache
-  (``KRB5CCNAME``); needs ``httpx-gssapi`` or ``pyspnego`` (``pip install 'trackd[webhdfs-kerberos]'``);
+  (``KRB5CCNAME``); needs ``httpx-gssapi`` or ``pyspnego``
+  (``pip install 'trackd[webhdfs-kerberos]'``);
 * ``TRACKD_WEBHDFS_CA_BUNDLE``: CA file for ``swebhdfs://``; ``TRACKD_WEBHDFS_TIMEOUT`` (s).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import posixpath
 import urllib.parse
 import uuid
@@ -58,8 +60,14 @@ class WebHdfsError(MlflowError):
 class WebHdfsArtifactStore(ArtifactStore):
     schemes = ("webhdfs", "swebhdfs")
 
-    def __init__(self, root_uri: str, client: httpx.AsyncClient, *, user: str | None = None,
-                 delegation: str | None = None) -> None:
+    def __init__(
+        self,
+        root_uri: str,
+        client: httpx.AsyncClient,
+        *,
+        user: str | None = None,
+        delegation: str | None = None,
+    ) -> None:
         super().__init__(root_uri)
         parsed = urllib.parse.urlparse(root_uri)
         scheme = parsed.scheme.lower()
@@ -100,8 +108,9 @@ class WebHdfsArtifactStore(ArtifactStore):
             raise
         return dict(answer["FileStatus"])
 
-    async def _datanode_location(self, method: str, hdfs_path: str, op: str,
-                                 **params: Any) -> str | None:
+    async def _datanode_location(
+        self, method: str, hdfs_path: str, op: str, **params: Any
+    ) -> str | None:
         """The datanode URL the namenode redirects ``op`` to; None if it answered itself."""
         query = {"op": op, **self.auth_params, **{k: str(v) for k, v in params.items()}}
         response = await self.client.request(method, self._url(hdfs_path), params=query)
@@ -164,9 +173,11 @@ class WebHdfsArtifactStore(ArtifactStore):
         hdfs_path = self.hdfs_path(path)
         location = await self._datanode_location("GET", hdfs_path, "OPEN", **params)
         request = (
-            self.client.build_request("GET", location) if location
+            self.client.build_request("GET", location)
+            if location
             else self.client.build_request(
-                "GET", self._url(hdfs_path),
+                "GET",
+                self._url(hdfs_path),
                 params={"op": "OPEN", **self.auth_params, **params},
             )
         )
@@ -190,13 +201,12 @@ class WebHdfsArtifactStore(ArtifactStore):
         counted = _Counter(chunks)
         published = False
         try:
-            location = await self._datanode_location(
-                "PUT", staging, "CREATE", overwrite="false"
-            )
+            location = await self._datanode_location("PUT", staging, "CREATE", overwrite="false")
             if location is None:
                 raise MlflowError("The WebHDFS namenode did not redirect CREATE to a datanode")
             response = await self.client.put(
-                location, content=counted.stream(),
+                location,
+                content=counted.stream(),
                 headers={"Content-Type": "application/octet-stream"},
             )
             if response.status_code >= 400:
@@ -216,7 +226,9 @@ class WebHdfsArtifactStore(ArtifactStore):
             await self._call("PUT", parent, "MKDIRS")
         except WebHdfsError as exc:
             if exc.exception in ("FileAlreadyExistsException", "ParentNotDirectoryException"):
-                raise invalid_parameter(INVALID_PATH + ": a parent of the artifact is a file")
+                raise invalid_parameter(
+                    INVALID_PATH + ": a parent of the artifact is a file"
+                ) from None
             raise
         for _ in range(3):
             moved = await self._call("PUT", staging, "RENAME", destination=final)
@@ -231,10 +243,9 @@ class WebHdfsArtifactStore(ArtifactStore):
         raise MlflowError(f"Could not move the upload of '{path}' into place")
 
     async def _forget(self, staging: str) -> None:
-        try:
+        # The upload's own error is the one to report, not the clean-up's.
+        with contextlib.suppress(MlflowError, httpx.HTTPError):
             await self._call("DELETE", staging, "DELETE", recursive="false")
-        except (MlflowError, httpx.HTTPError):
-            pass  # the upload's own error is the one to report
 
     async def delete(self, path: str) -> None:
         try:
@@ -268,9 +279,12 @@ def _remote_error(response: httpx.Response, hdfs_path: str) -> WebHdfsError:
     message = str(remote.get("message") or response.text[:200] or response.reason_phrase)
     if response.status_code == 404 and not remote:
         exception = "FileNotFoundException"
-    code = PERMISSION_DENIED if exception in (
-        "AccessControlException", "SecurityException", "AuthorizationException"
-    ) or response.status_code in (401, 403) else "INTERNAL_ERROR"
+    code = (
+        PERMISSION_DENIED
+        if exception in ("AccessControlException", "SecurityException", "AuthorizationException")
+        or response.status_code in (401, 403)
+        else "INTERNAL_ERROR"
+    )
     return WebHdfsError(f"WebHDFS {exception} on {hdfs_path}: {message}", code, exception)
 
 
@@ -318,11 +332,15 @@ def open_store(uri: str, settings: Settings) -> WebHdfsArtifactStore:
         auth=_kerberos_auth(host) if kerberos else None,
         follow_redirects=False,
     )
-    user = None if kerberos else (
-        setting(settings, "TRACKD_WEBHDFS_USER") or setting(settings, "HADOOP_USER_NAME")
+    user = (
+        None
+        if kerberos
+        else (setting(settings, "TRACKD_WEBHDFS_USER") or setting(settings, "HADOOP_USER_NAME"))
     )
     return WebHdfsArtifactStore(
-        uri, client, user=user,
+        uri,
+        client,
+        user=user,
         delegation=setting(settings, "TRACKD_WEBHDFS_DELEGATION_TOKEN"),
     )
 

@@ -13,6 +13,7 @@ from trackd.errors import invalid_parameter
 from trackd.service.runs import require_run
 from trackd.store import metrics as store
 from trackd.store.database import Database
+from trackd.store.metrics import HistoryRow
 
 MAX_RUNS_PER_BULK_REQUEST = 100
 MAX_SAMPLES_PER_RUN = 2500
@@ -37,7 +38,7 @@ class MetricService:
 
     async def history(
         self, run_id: str, key: str, max_results: int | None, page_token: str | None
-    ) -> tuple[list[Metric], str | None]:
+    ) -> tuple[list[HistoryRow], str | None]:
         """One page of a metric's history; keyset paging stays fast at any depth."""
         if max_results is not None and max_results <= 0:
             raise invalid_parameter(
@@ -46,14 +47,14 @@ class MetricService:
             )
         after = _decode_position(page_token) if page_token else None
 
-        def work(conn: Connection) -> tuple[list[Metric], str | None]:
+        def work(conn: Connection) -> tuple[list[HistoryRow], str | None]:
             require_run(conn, run_id)
             limit = None if max_results is None else max_results + 1
             rows = store.history(conn, run_id, key, limit=limit, after=after)
             if max_results is not None and len(rows) > max_results:
                 rows = rows[:max_results]
-                return [m for m, _ in rows], _encode_position(rows[-1][1])
-            return [m for m, _ in rows], None
+                return rows, _encode_position(rows[-1])
+            return rows, None
 
         return await self.db.read(work)
 

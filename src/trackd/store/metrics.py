@@ -101,15 +101,19 @@ def _raise_latest_generic(conn: Connection, rows: list[dict[str, Any]]) -> None:
             conn.execute(update(latest_metrics).where(match).values(row))
 
 
+HistoryRow = tuple[int, int, float, bool]  # (timestamp, step, stored value, is_nan)
+
+
 def history(
     conn: Connection,
     run_id: str,
     key: str,
     *,
     limit: int | None = None,
-    after: tuple[int, int, float, bool] | None = None,
-) -> list[tuple[Metric, tuple[int, int, float, bool]]]:
-    """Points of one metric ordered by (timestamp, step, value), from a keyset position."""
+    after: HistoryRow | None = None,
+) -> list[HistoryRow]:
+    """Rows of one metric ordered by (timestamp, step, value, is_nan) — MLflow's order —
+    starting after a keyset position. Plain tuples: a history can hold millions of points."""
     query = (
         select(_M.timestamp, _M.step, _M.value, _M.is_nan)
         .where(_M.run_uuid == run_id, _M.key == key)
@@ -117,20 +121,18 @@ def history(
     )
     if after is not None:
         ts, step, value, is_nan = after
-        query = query.where(
-            or_(
-                _M.timestamp > ts,
-                and_(_M.timestamp == ts, _M.step > step),
-                and_(_M.timestamp == ts, _M.step == step, _M.value > value),
-                and_(_M.timestamp == ts, _M.step == step, _M.value == value, _M.is_nan > is_nan),
-            )
-        )
+        same_point = and_(_M.timestamp == ts, _M.step == step, _M.value == value)
+        later = [
+            _M.timestamp > ts,
+            and_(_M.timestamp == ts, _M.step > step),
+            and_(_M.timestamp == ts, _M.step == step, _M.value > value),
+        ]
+        if not is_nan:  # NaN (is_nan true) sorts after a stored 0 of the same point
+            later.append(and_(same_point, _M.is_nan.is_(True)))
+        query = query.where(or_(*later))
     if limit is not None:
         query = query.limit(limit)
-    return [
-        (Metric(key, from_stored(v, n), ts, st, run_id=None), (ts, st, v, bool(n)))
-        for ts, st, v, n in conn.execute(query)
-    ]
+    return [(ts, st, v, bool(n)) for ts, st, v, n in conn.execute(query)]
 
 
 def insert_model_points(
