@@ -19,7 +19,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS ui
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
  && mkdir -p vendor \
  && cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css vendor/ \
  && cp node_modules/uplot/LICENSE vendor/uPlot.LICENSE

@@ -52,7 +52,7 @@ def build_vendor() -> None:
         )
     # --ignore-scripts: the UI's dependencies need no install scripts, so none may run.
     subprocess.run(
-        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+        [npm, "ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
         cwd=ROOT,
         check=True,
     )

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from bench.context import API, JSON, Config, Ctx, now_ms
 from bench.httpclient import Connection, open_pool
 from bench.loads import closed_loop
 from bench.procs import PeakSampler
+from bench.scen_artifacts import file_chunks, make_file
 from bench.scen_read import QUERIES, seed_search
 
 RESULTS = Path(__file__).with_name("results")
@@ -152,6 +154,22 @@ async def _search_load(ctx: Ctx, experiment: str, clients: int, seconds: float) 
             f"{s.get('first_error', '')}")
 
 
+async def _upload_load(ctx: Ctx, seconds: float) -> str:
+    source = make_file(ctx.workdir / "upload.bin", 256 << 20)
+    size, done, t0 = source.stat().st_size, 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        conn = Connection(ctx.host, ctx.port)
+        status, body = await conn.upload(f"/api/2.0/mlflow-artifacts/artifacts/p/{done}.bin",
+                                         file_chunks(source), size,
+                                         b"Content-Type: application/octet-stream\r\n")
+        conn.close()
+        if status != 200:
+            return f"upload failed: HTTP {status} {body[:200]!r}"
+        done += 1
+    rate = done * size / (time.perf_counter() - t0) / 1e6
+    return f"artifact upload, 256 MiB files one after another: {rate:.0f} MB/s"
+
+
 async def profile(backend: str, scenario: str, clients: int, seconds: float, runs: int,
                   modes: list[str], keep_stacks: bool) -> list[Path]:
     workdir = Path(tempfile.mkdtemp(prefix="trackd-profile-", dir="/tmp"))
@@ -175,6 +193,8 @@ async def profile(backend: str, scenario: str, clients: int, seconds: float, run
             await asyncio.sleep(0.5)  # let py-spy attach before the load starts
             if scenario == "log-metric":
                 load = await _log_metric_load(ctx, clients, seconds)
+            elif scenario == "upload":
+                load = await _upload_load(ctx, seconds)
             elif scenario == "seed":
                 seed = await seed_search(ctx, 10**6, seconds)
                 load = (f"seeding runs (create-run + log-batch of 35 items), 8 clients: "
@@ -206,7 +226,7 @@ async def profile(backend: str, scenario: str, clients: int, seconds: float, run
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--backend", default="sqlite")
-    parser.add_argument("--scenario", choices=("log-metric", "seed", "search"),
+    parser.add_argument("--scenario", choices=("log-metric", "seed", "search", "upload"),
                         default="log-metric")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)

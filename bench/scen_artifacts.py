@@ -48,7 +48,7 @@ def cp_speed(path: Path) -> dict[str, Any]:
     return {"bytes": size, "seconds": round(best, 3), "MB_per_s": round(size / best / 1e6, 1)}
 
 
-async def _chunks(path: Path) -> AsyncIterator[bytes]:
+async def file_chunks(path: Path) -> AsyncIterator[bytes]:
     with open(path, "rb") as f:
         while data := f.read(CHUNK):
             yield data
@@ -70,7 +70,7 @@ async def artifacts(ctx: Ctx) -> dict[str, Any]:
             raise HttpError(status, body, "artifact proxy")
         ctx.sampler.mark()
         t0 = time.perf_counter()
-        status, body = await conn.upload(path, _chunks(source), size,
+        status, body = await conn.upload(path, file_chunks(source), size,
                                          b"Content-Type: application/octet-stream\r\n")
         up = time.perf_counter() - t0
         if status != 200:

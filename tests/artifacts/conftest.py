@@ -7,6 +7,7 @@ suite and to the live-server flows is one function here and one name in the list
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -160,6 +161,14 @@ def _hdfs_pyarrow(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     )
 
 
+def _hdfs_cluster(request: pytest.FixtureRequest, tmp: Path) -> Backend:
+    """A real cluster through libhdfs, when one is given (marker ``hdfs``)."""
+    base = os.environ.get("TRACKD_TEST_HDFS_URI")
+    if not base:
+        pytest.skip("set TRACKD_TEST_HDFS_URI=hdfs://namenode:8020/some/tmp/dir to run")
+    return Backend("hdfs", f"{base.rstrip('/')}/trackd-test-{uuid.uuid4().hex}", hierarchical=True)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
     "local": _local,
     "s3": _s3,
@@ -167,9 +176,15 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
     "azure": _azure,
     "webhdfs": _webhdfs,
     "hdfs-pyarrow": _hdfs_pyarrow,
+    "hdfs": _hdfs_cluster,
 }
+MARKS = {"hdfs": pytest.mark.hdfs}
 
 
-@pytest.fixture(params=list(BACKENDS))
+def backend_params(names: list[str]) -> list[Any]:
+    return [pytest.param(name, marks=MARKS.get(name, ())) for name in names]
+
+
+@pytest.fixture(params=backend_params(list(BACKENDS)))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     return BACKENDS[request.param](request, tmp_path)

@@ -1,26 +1,20 @@
 """Native HDFS (libhdfs through pyarrow). No cluster runs here: the backend's code is covered by
 the contract suite on pyarrow's LocalFileSystem (backend ``hdfs-pyarrow``); this module tests
-how it connects, the refusal to start without libhdfs, and a real cluster when one is given
-(``TRACKD_TEST_HDFS_URI=hdfs://namenode:8020/tmp/trackd``, marker ``hdfs``)."""
+how it connects and the refusal to start without libhdfs. A real cluster runs the contract and
+the live flows as backend ``hdfs`` (marker ``hdfs``) when ``TRACKD_TEST_HDFS_URI`` is set."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
-import anyio
 import pytest
 
-from trackd.artifacts.hdfs import connection_args, libhdfs_problems, open_store
+from trackd.artifacts.hdfs import connection_args, libhdfs_problems
 from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import ConfigError, Settings
-
-from .contract import CHECKS
 
 LIBHDFS_VARS = (
     "JAVA_HOME",
@@ -122,28 +116,3 @@ def test_server_refuses_to_start_without_libhdfs(tmp_path: Path) -> None:
     )
     assert "JAVA_HOME is not set" in result.stderr
     assert not (tmp_path / "db.sqlite").exists()  # refused before touching the database
-
-
-@pytest.mark.hdfs
-def test_real_cluster() -> None:
-    """Every contract check against a real cluster (needs libhdfs and TRACKD_TEST_HDFS_URI)."""
-    base = os.environ.get("TRACKD_TEST_HDFS_URI")
-    if not base:
-        pytest.skip("set TRACKD_TEST_HDFS_URI=hdfs://namenode:8020/some/tmp/dir to run")
-    for name, check in CHECKS.items():
-        uri = f"{base.rstrip('/')}/trackd-test-{uuid.uuid4().hex}"
-        store = open_store(uri, Settings())
-        backend = SimpleNamespace(name="hdfs", uri=uri, hierarchical=True)
-
-        async def run(check: Any = check, store: Any = store, backend: Any = backend) -> None:
-            try:
-                await check(store, backend)
-            finally:
-                await store.delete("")
-
-        try:
-            anyio.run(run)
-        except pytest.skip.Exception:
-            continue
-        except BaseException as exc:
-            raise AssertionError(f"contract check {name} failed on {uri}") from exc

@@ -25,15 +25,16 @@ import numpy as np  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from support.server import ServerOptions, ServerProcess, start_server  # noqa: E402
 
-from .conftest import BACKENDS, Backend  # noqa: E402
+from .conftest import BACKENDS, Backend, backend_params  # noqa: E402
 
 pytestmark = pytest.mark.compat
 
-LIVE_BACKENDS = [name for name in BACKENDS if name != "hdfs-pyarrow"]  # no cluster here
+# hdfs-pyarrow is the hdfs code on a local filesystem, injected in-process: no server can use it.
+LIVE_BACKENDS = [name for name in BACKENDS if name != "hdfs-pyarrow"]
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module", params=LIVE_BACKENDS)
+@pytest.fixture(scope="module", params=backend_params(LIVE_BACKENDS))
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Backend, ServerProcess]]:

@@ -112,3 +112,21 @@ def test_kerberos_needs_a_spnego_library(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(builtins, "__import__", no_spnego)
     with pytest.raises(ConfigError, match="webhdfs-kerberos"):
         webhdfs.check("webhdfs://nn:9870/x", Settings(extra={"TRACKD_WEBHDFS_KERBEROS": "true"}))
+
+
+def test_through_an_httpfs_style_gateway(tmp_path: Path) -> None:
+    """HttpFS serves OPEN itself and redirects CREATE to itself: no datanode involved."""
+    with WebHdfsServer(tmp_path / "hdfs", gateway=True) as server:
+
+        async def run() -> None:
+            store = _store(server)
+            try:
+                await store.write("dir/f.bin", _chunks(b"0123456789" * 1000))
+                assert b"".join([c async for c in store.read("dir/f.bin", 5, 20)]) == (
+                    b"56789012345678901234"
+                )
+            finally:
+                await store.close()
+
+        anyio.run(run)
+        assert {c[0] for c in server.state.calls} == {"namenode"}

@@ -7,7 +7,9 @@ It speaks the part of the WebHDFS REST API that artifact stores use, the way Had
   port), which then streams the bytes (CREATE bodies may be chunked);
 * errors as ``{"RemoteException": {"exception", "javaClassName", "message"}}`` with Hadoop's
   statuses (404 FileNotFoundException, 403 AccessControlException, 401 SecurityException...);
-* optional checks that each namenode call carries ``user.name`` or ``delegation=<token>``.
+* optional checks that each namenode call carries ``user.name`` or ``delegation=<token>``;
+* ``gateway=True``: behave like HttpFS instead, a gateway that serves OPEN itself and takes
+  CREATE's bytes after redirecting to itself with ``data=true``.
 
 Run it alone with ``python tests/support/webhdfs_server.py ROOT [--port N]``.
 """
@@ -44,6 +46,8 @@ class WebHdfsState:
     root: Path
     require_user: bool = False
     delegation_token: str | None = None
+    gateway: bool = False
+    namenode_url: str = ""
     datanode_url: str = ""
     # What the server saw, for assertions: (node, method, op, path).
     calls: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -154,8 +158,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _redirect(self, hdfs_path: str, params: dict[str, str]) -> None:
         self._drain()
-        query = urllib.parse.urlencode({**params, "namenoderpcaddress": "localhost:8020"})
-        location = f"{self.state.datanode_url}/webhdfs/v1{urllib.parse.quote(hdfs_path)}?{query}"
+        if self.state.gateway:
+            base, query = (
+                self.state.namenode_url,
+                urllib.parse.urlencode({**params, "data": "true"}),
+            )
+        else:
+            base = self.state.datanode_url
+            query = urllib.parse.urlencode({**params, "namenoderpcaddress": "localhost:8020"})
+        location = f"{base}/webhdfs/v1{urllib.parse.quote(hdfs_path)}?{query}"
         self.send_response(307)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
@@ -217,7 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
         local = self.state.local(hdfs_path)
         if not local.is_file():
             raise _not_found(hdfs_path)
-        self._redirect(hdfs_path, params)
+        if self.state.gateway:
+            self.datanode_GET_OPEN(hdfs_path, params)
+        else:
+            self._redirect(hdfs_path, params)
 
     def namenode_PUT_CREATE(self, hdfs_path: str, params: dict[str, str]) -> None:
         local = self.state.local(hdfs_path)
@@ -225,7 +239,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise RemoteError(403, "FileAlreadyExistsException", f"{hdfs_path} is a directory")
         if local.exists() and params.get("overwrite", "false").lower() != "true":
             raise RemoteError(403, "FileAlreadyExistsException", f"{hdfs_path} already exists")
-        self._redirect(hdfs_path, params)
+        if self.state.gateway and params.get("data") == "true":
+            self.datanode_PUT_CREATE(hdfs_path, params)
+        else:
+            self._redirect(hdfs_path, params)
 
     def namenode_PUT_MKDIRS(self, hdfs_path: str, params: dict[str, str]) -> None:
         local = self.state.local(hdfs_path)
@@ -310,11 +327,13 @@ class WebHdfsServer:
         port: int = 0,
         require_user: bool = False,
         delegation_token: str | None = None,
+        gateway: bool = False,
     ) -> None:
         root.mkdir(parents=True, exist_ok=True)
-        self.state = WebHdfsState(root, require_user, delegation_token)
+        self.state = WebHdfsState(root, require_user, delegation_token, gateway)
         self._namenode = self._server("namenode", port)
         self._datanode = self._server("datanode", 0)
+        self.state.namenode_url = f"http://127.0.0.1:{self._namenode.server_address[1]}"
         self.state.datanode_url = f"http://127.0.0.1:{self._datanode.server_address[1]}"
         self._threads: list[threading.Thread] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trackd.api.router import Call
+from trackd.artifacts.capabilities import proxy_transfer_capabilities
 
 
 async def server_info(call: Call) -> dict[str, Any]:
@@ -14,8 +15,7 @@ async def server_info(call: Call) -> dict[str, Any]:
         "store_type": "SqlStore",
         "workspaces_enabled": False,
         "trace_archival_enabled": False,
-        "multipart_uploads_enabled": False,
-        "multipart_downloads_enabled": False,
+        **proxy_transfer_capabilities(settings, call.services.artifacts.registry),
         "artifact_serving_enabled": settings.serve_artifacts,
         "artifacts_presigned_only": False,
         "tracking_auth": "",

@@ -19,6 +19,7 @@ at the store root (hidden from listings), then moved into place once complete.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import posixpath
@@ -273,8 +274,10 @@ def connect(uri: str, settings: Settings) -> Any:
         raise ConfigError(
             "hdfs:// artifact stores need pyarrow: pip install 'trackd[hdfs]'"
         ) from exc
+    args = connection_args(uri, settings)
+    conf = tuple(sorted((args.pop("extra_conf") or {}).items()))
     try:
-        return pafs.HadoopFileSystem(**connection_args(uri, settings))
+        return _filesystem(pafs, conf, **args)
     except OSError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         env = {**os.environ, **settings.extra}
@@ -288,6 +291,12 @@ def connect(uri: str, settings: Settings) -> Any:
             + "\nSee docs/artifact-stores.md (HDFS), or use webhdfs:// to reach HDFS "
             "without a JVM."
         ) from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _filesystem(pafs: Any, conf: tuple[tuple[str, str], ...], **args: Any) -> Any:
+    # One client per cluster and identity: every run root on the cluster shares it.
+    return pafs.HadoopFileSystem(**args, extra_conf=dict(conf) or None)
 
 
 def open_store(uri: str, settings: Settings) -> PyArrowArtifactStore:

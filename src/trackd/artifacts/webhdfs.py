@@ -171,22 +171,22 @@ class WebHdfsArtifactStore(ArtifactStore):
         if length is not None:
             params["length"] = length
         hdfs_path = self.hdfs_path(path)
-        location = await self._datanode_location("GET", hdfs_path, "OPEN", **params)
-        request = (
-            self.client.build_request("GET", location)
-            if location
-            else self.client.build_request(
-                "GET",
-                self._url(hdfs_path),
-                params={"op": "OPEN", **self.auth_params, **params},
-            )
-        )
+        query = {"op": "OPEN", **self.auth_params, **params}
+        request = self.client.build_request("GET", self._url(hdfs_path), params=query)
         response = await self.client.send(request, stream=True)
         try:
+            if response.status_code in _REDIRECTS:
+                # The namenode names a datanode holding the blocks; gateways such as HttpFS
+                # answer with the bytes themselves and skip this step.
+                location = response.headers["location"]
+                await response.aclose()
+                response = await self.client.send(
+                    self.client.build_request("GET", location), stream=True
+                )
             if response.status_code >= 400:
                 await response.aread()
                 raise _remote_error(response, hdfs_path)
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_bytes():
                 yield chunk
         finally:
             await response.aclose()
