@@ -202,11 +202,11 @@ def _profile_section(prof: dict[str, Any]) -> list[str]:
     what = "all busy threads" if prof["mode"] == "busy" else "the thread holding the GIL"
     lines = [f"### {prof['scenario']} on {prof['backend']}, {what} ({prof['date']})", "",
              f"{prof['samples']:,} samples; load: {prof['load']}.", ""]
-    lines += ["| by area (inclusive) | % of busy samples |", "|---|---:|"]
-    lines += [f"| {a} | {p:.1f} |" for a, p in prof["areas"]]
+    lines += ["| by area (the frame running when sampled) | % of samples |", "|---|---:|"]
+    lines += [f"| {a} | {p:.1f} |" for a, p in prof["areas"][:10]]
     lines += ["", "| trackd functions (inclusive) | % |", "|---|---:|"]
     lines += [f"| `{f}` | {p:.1f} |" for f, p in prof.get("trackd_inclusive", [])[:12]]
     lines += ["", "| top functions (self time) | % |", "|---|---:|"]
-    lines += [f"| `{f}` | {p:.1f} |" for f, p in prof["top_self"][:15]]
+    lines += [f"| `{f}` | {p:.1f} |" for f, p in prof["top_self"][:12]]
     lines.append("")
     return lines

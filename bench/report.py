@@ -147,7 +147,7 @@ def build(results: dict[str, Any]) -> Table:
         lines.append(cells)
     if cp:
         notes.append(f"`cp` of the same {results['reference']['cp']['bytes'] / 1e9:.2f} GB file "
-                     f"on the same disk: {fmt(cp)} MB/s.")
+                     f"on the same disk (page cache warm, median of 3): {fmt(cp)} MB/s.")
     return Table(header, lines, notes)
 
 
@@ -173,8 +173,9 @@ def _cell(row: Row, result: dict[str, Any], values: dict[str, float | None], nam
     return text
 
 
-def _short(text: str, n: int = 70) -> str:
-    text = " ".join(text.split()).replace("|", "/")
+def _short(text: str, n: int = 48) -> str:
+    text = " ".join(text.split()).replace("|", "/").removeprefix("HttpError: ")
+    text = text.replace("GET /api/2.0/mlflow/", "").replace("POST /api/2.0/mlflow/", "")
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

@@ -60,6 +60,9 @@ def open_database(settings: Settings) -> Database:
             log.info("creating MLflow's schema (revision %s) in %s", schema.HEAD,
                      redact(db.url))
             schema.create_schema(db.engine)
+            # A database trackd creates gets its search indexes at once; an existing one only
+            # through an explicit `trackd db upgrade`.
+            schema.ensure_trackd_indexes(db.engine)
         elif state.kind == "older":
             raise schema.SchemaError(schema.outdated_message(state, settings.backend_store_uri))
         elif state.kind == "newer":
