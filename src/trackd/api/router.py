@@ -54,7 +54,8 @@ class Route:
 _PLACEHOLDER = re.compile(r"\{(\w+)(:path)?\}")
 
 
-def _compile(path: str) -> re.Pattern[str]:
+def compile_path(path: str) -> re.Pattern[str]:
+    """A route path with ``{name}`` / ``{name:path}`` placeholders as an anchored regex."""
     pattern, last = "", 0
     for match in _PLACEHOLDER.finditer(path):
         pattern += re.escape(path[last : match.start()])
@@ -78,7 +79,7 @@ class Router:
                 self._exact.setdefault(route.path, {})[route.method] = route.handler
         # Longer literal prefixes first, so '/x/{id}/tags' wins over '/x/{id:path}'.
         for path in sorted(by_pattern, key=lambda p: -len(p.split("{")[0])):
-            self._patterns.append((_compile(path), by_pattern[path]))
+            self._patterns.append((compile_path(path), by_pattern[path]))
 
     def resolve(self, path: str) -> tuple[dict[str, Handler], dict[str, str]] | None:
         methods = self._exact.get(path)

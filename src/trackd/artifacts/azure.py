@@ -33,8 +33,6 @@ from trackd.artifacts.base import (
     MultipartUpload,
     NotSupported,
     PresignedUrl,
-    directory_not_file,
-    missing_artifact,
 )
 from trackd.artifacts.blobs import BlobInfo, BlobStore, Readable, setting
 from trackd.config import ConfigError, Settings
@@ -246,11 +244,7 @@ class AzureBlobArtifactStore(BlobStore):
         """Nothing to do: uncommitted blocks never become a blob and expire on their own."""
 
     async def presigned_download_url(self, path: str, expiration_s: int = 0) -> PresignedUrl:
-        found = await self.stat(path)
-        if found is None:
-            raise missing_artifact(path)
-        if found.is_dir:
-            raise directory_not_file(path)
+        found = await self.require_file(path)
         key = self.key(path)
         sas = await _run(lambda: self._sas(key, read=True, write=False))
         return PresignedUrl(f"{self._blob(key).url}?{sas}", {}, found.size)

@@ -137,6 +137,15 @@ class ArtifactStore(ABC):
     async def exists(self, path: str) -> bool:
         return await self.stat(path) is not None
 
+    async def require_file(self, path: str) -> FileStat:
+        """The stat of ``path``, or MLflow's error when it is missing or a directory."""
+        found = await self.stat(path)
+        if found is None:
+            raise missing_artifact(path)
+        if found.is_dir:
+            raise directory_not_file(path)
+        return found
+
     def uri_for(self, path: str) -> str:
         """The URI of ``path`` inside this store (for messages and direct-root listings)."""
         if not path:

@@ -29,8 +29,6 @@ from trackd.artifacts.base import (
     ArtifactStore,
     FileEntry,
     FileStat,
-    directory_not_file,
-    missing_artifact,
 )
 from trackd.artifacts.paths import UPLOAD_TEMP_PREFIX
 from trackd.config import Settings
@@ -180,11 +178,7 @@ class BlobStore(ArtifactStore):
     async def read(
         self, path: str, start: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        found = await self.stat(path)
-        if found is None:
-            raise missing_artifact(path)
-        if found.is_dir:
-            raise directory_not_file(path)
+        found = await self.require_file(path)
         size = found.size or 0
         if length is None or start + length > size:
             length = max(0, size - start)

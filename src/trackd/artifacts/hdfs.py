@@ -36,8 +36,6 @@ from trackd.artifacts.base import (
     ArtifactStore,
     FileEntry,
     FileStat,
-    directory_not_file,
-    missing_artifact,
 )
 from trackd.artifacts.blobs import reserved_name, setting
 from trackd.artifacts.paths import INVALID_PATH, UPLOAD_TEMP_PREFIX
@@ -104,11 +102,7 @@ class PyArrowArtifactStore(ArtifactStore):
     async def read(
         self, path: str, start: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        found = await self.stat(path)
-        if found is None:
-            raise missing_artifact(path)
-        if found.is_dir:
-            raise directory_not_file(path)
+        await self.require_file(path)
         handle = await _run(self.fs.open_input_file, self.full(path))
         try:
             if start:

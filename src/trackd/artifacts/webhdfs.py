@@ -38,8 +38,6 @@ from trackd.artifacts.base import (
     ArtifactStore,
     FileEntry,
     FileStat,
-    directory_not_file,
-    missing_artifact,
 )
 from trackd.artifacts.blobs import reserved_name, setting
 from trackd.artifacts.paths import INVALID_PATH, UPLOAD_TEMP_PREFIX
@@ -160,11 +158,7 @@ class WebHdfsArtifactStore(ArtifactStore):
     async def read(
         self, path: str, start: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        found = await self.stat(path)
-        if found is None:
-            raise missing_artifact(path)
-        if found.is_dir:
-            raise directory_not_file(path)
+        found = await self.require_file(path)
         if length == 0 or start >= (found.size or 0):
             return
         params: dict[str, Any] = {"offset": start}

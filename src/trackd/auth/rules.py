@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from trackd.api.router import compile_path
+
 # Targets: how the resource is found.
 EXPERIMENT = "experiment"  # experiment_id field
 EXPERIMENT_NAME = "experiment_name"  # experiment_name field, looked up
@@ -170,22 +172,10 @@ _add("GET", "!/compare", Rule(RUNS, R, source="runs"))
 _add("GET", "!/logged-models/{model_id}", Rule(LOGGED_MODEL, R))
 
 _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/[23]\.0(?=/)")
-_PLACEHOLDER = re.compile(r"\{(\w+)(:path)?\}")
-
-
-def _compile(path: str) -> re.Pattern[str]:
-    out, last = "", 0
-    for m in _PLACEHOLDER.finditer(path):
-        out += re.escape(path[last:m.start()])
-        out += f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)"
-        last = m.end()
-    return re.compile("^" + out + re.escape(path[last:]) + "$")
-
-
 _EXACT = {key: rule for key, rule in _RULES.items() if "{" not in key[1]}
 # Longer literal prefixes first, so '/x/{id}/tags' wins over '/x/{id}'.
 _PATTERNS = sorted(
-    ((method, _compile(path), rule) for (method, path), rule in _RULES.items() if "{" in path),
+    ((method, compile_path(path), rule) for (method, path), rule in _RULES.items() if "{" in path),
     key=lambda item: -len(item[1].pattern.split("(?P")[0]),
 )
 

@@ -12,9 +12,7 @@ from trackd.errors import INVALID_STATE, MlflowError, already_exists, invalid_pa
 from trackd.service import validation as v
 from trackd.service.artifact_paths import experiment_location
 from trackd.service.clock import now_ms
-from trackd.service.filters import parse_filter
-from trackd.service.order_by import parse_order_by
-from trackd.service.paging import check_max_results
+from trackd.service.search_query import parse_search
 from trackd.store import experiments as store
 from trackd.store.database import Database
 from trackd.store.experiments_search import search_experiment_ids
@@ -114,12 +112,12 @@ class ExperimentService:
         order_by: list[str],
         page_token: str | None,
     ) -> tuple[list[Experiment], str | None]:
-        limit = check_max_results("experiments", max_results)
-        clauses = parse_filter("experiments", filter_string)
-        keys = parse_order_by("experiments", order_by)
+        query = parse_search("experiments", filter_string, order_by, max_results)
 
         def work(conn: Connection) -> tuple[list[Experiment], str | None]:
-            ids, token = search_experiment_ids(conn, clauses, view_type, keys, limit, page_token)
+            ids, token = search_experiment_ids(
+                conn, query.clauses, view_type, query.order_by, query.limit, page_token
+            )
             return store.load_experiments(conn, ids), token
 
         return await self.db.read(work)

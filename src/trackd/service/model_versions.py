@@ -23,15 +23,13 @@ from trackd.entities.registry import (
 from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
-from trackd.service.filters import parse_filter
 from trackd.service.model_version_sources import (
     check_host,
     host_of,
     prompt_source,
     resolve_source,
 )
-from trackd.service.order_by import parse_order_by, with_tiebreakers
-from trackd.service.paging import check_max_results, fingerprint, offset_token, read_offset
+from trackd.service.paging import fingerprint, offset_token, read_offset
 from trackd.service.registered_models import (
     check_description,
     check_model_name,
@@ -40,6 +38,7 @@ from trackd.service.registered_models import (
     require_model,
     require_version,
 )
+from trackd.service.search_query import parse_search
 from trackd.store import model_versions as store
 from trackd.store import registered_models as rm_store
 from trackd.store.database import Database
@@ -70,9 +69,11 @@ class ModelVersionService:
         model_id: str | None,
     ) -> ModelVersion:
         name = check_model_name(name)
-        checked = list(dict(
-            check_registry_tag(k, value, v.MAX_REGISTRY_TAG_VALUE_LENGTH) for k, value in tags
-        ).items())
+        checked = list(
+            dict(
+                check_registry_tag(k, value, v.MAX_REGISTRY_TAG_VALUE_LENGTH) for k, value in tags
+            ).items()
+        )
         check_description(description)
         for label, text in (("source", source), ("run_link", run_link)):
             v.check_length(label, MAX_SOURCE_LENGTH, text)
@@ -191,7 +192,6 @@ class ModelVersionService:
 
         await self.db.write(work)
 
-
     async def search(
         self,
         filter_string: str | None,
@@ -199,18 +199,21 @@ class ModelVersionService:
         order_by: Sequence[str],
         page_token: str | None,
     ) -> tuple[list[ModelVersion], str | None]:
-        clauses = parse_filter("model_versions", filter_string)
-        keys = with_tiebreakers(
-            "model_versions", parse_order_by("model_versions", order_by or DEFAULT_ORDER)
+        parsed = parse_search(
+            "model_versions",
+            filter_string,
+            order_by or DEFAULT_ORDER,
+            max_results,
+            tiebreakers=True,
         )
-        limit = check_max_results("model_versions", max_results)
+        limit = parsed.limit
         query = fingerprint("model_versions", filter_string or "", list(order_by))
         offset = read_offset(page_token, query)
-        order = [(k.key, k.ascending) for k in keys]
+        order = [(k.key, k.ascending) for k in parsed.order_by]
 
         def work(conn: Connection) -> list[ModelVersion]:
             # One row more than asked tells whether another page exists.
-            return store.search(conn, clauses, order, offset, limit + 1)
+            return store.search(conn, parsed.clauses, order, offset, limit + 1)
 
         found = await self.db.read(work)
         token = offset_token(query, offset + limit) if len(found) > limit else None

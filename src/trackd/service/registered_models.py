@@ -19,9 +19,8 @@ from trackd.entities.registry import (
 from trackd.errors import already_exists, invalid_parameter, missing_parameter, not_found
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
-from trackd.service.filters import parse_filter
-from trackd.service.order_by import parse_order_by, with_tiebreakers
-from trackd.service.paging import check_max_results, fingerprint, offset_token, read_offset
+from trackd.service.paging import fingerprint, offset_token, read_offset
+from trackd.service.search_query import parse_search
 from trackd.store import model_versions as mv_store
 from trackd.store import registered_models as store
 from trackd.store.database import Database
@@ -206,18 +205,17 @@ class RegisteredModelService:
         order_by: Sequence[str],
         page_token: str | None,
     ) -> tuple[list[RegisteredModel], str | None]:
-        clauses = parse_filter("registered_models", filter_string)
-        keys = with_tiebreakers(
-            "registered_models", parse_order_by("registered_models", order_by)
+        parsed = parse_search(
+            "registered_models", filter_string, order_by, max_results, tiebreakers=True
         )
-        limit = check_max_results("registered_models", max_results)
+        limit = parsed.limit
         query = fingerprint("registered_models", filter_string or "", list(order_by))
         offset = read_offset(page_token, query)
-        order = [(k.key, k.ascending) for k in keys]
+        order = [(k.key, k.ascending) for k in parsed.order_by]
 
         def work(conn: Connection) -> tuple[list[RegisteredModel], bool]:
             # One row more than asked tells whether another page exists.
-            names = store.search_names(conn, clauses, order, offset, limit + 1)
+            names = store.search_names(conn, parsed.clauses, order, offset, limit + 1)
             return store.load_models(conn, names[:limit]), len(names) > limit
 
         models, more = await self.db.read(work)

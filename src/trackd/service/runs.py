@@ -17,10 +17,8 @@ from trackd.service import validation as v
 from trackd.service.artifact_paths import run_artifact_uri
 from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
-from trackd.service.filters import parse_filter
-from trackd.service.order_by import parse_order_by
-from trackd.service.paging import check_max_results
 from trackd.service.run_names import random_run_name
+from trackd.service.search_query import parse_search
 from trackd.store import inputs as inputs_store
 from trackd.store import metrics as metric_store
 from trackd.store import runs as store
@@ -153,12 +151,12 @@ class RunService:
         page_token: str | None,
     ) -> tuple[list[Run], str | None]:
         ids = [v.parse_experiment_id(e) for e in experiment_ids]
-        limit = check_max_results("runs", max_results)
-        clauses = parse_filter("runs", filter_string)
-        keys = parse_order_by("runs", order_by)
+        query = parse_search("runs", filter_string, order_by, max_results)
 
         def work(conn: Connection) -> tuple[list[Run], str | None]:
-            run_ids, token = search_run_ids(conn, ids, clauses, view_type, keys, limit, page_token)
+            run_ids, token = search_run_ids(
+                conn, ids, query.clauses, view_type, query.order_by, query.limit, page_token
+            )
             return store.load_runs(conn, run_ids), token
 
         return await self.db.read(work)
