@@ -186,9 +186,12 @@ def write() -> Path:
                   report.markdown(table), ""]
         lines += [f"- {n}" for n in table.notes + notes(results)]
         lines.append("")
-    profiles = _profiles()
+    # The GIL passes only (where Python CPU goes); the busy passes stay in the JSON files.
+    profiles = [p for p in _profiles() if p["mode"] == "gil"]
     if profiles:
-        lines += ["## Where trackd's time goes (py-spy)", ""]
+        lines += ["## Where trackd's time goes (py-spy)", "",
+                  "Summaries of `python -m bench.profile` (the thread holding the GIL; "
+                  "all busy threads in bench/results/*-profile-*-busy.json).", ""]
         for prof in profiles:
             lines += _profile_section(prof)
     if ANALYSIS.exists():
@@ -203,10 +206,10 @@ def _profile_section(prof: dict[str, Any]) -> list[str]:
     lines = [f"### {prof['scenario']} on {prof['backend']}, {what} ({prof['date']})", "",
              f"{prof['samples']:,} samples; load: {prof['load']}.", ""]
     lines += ["| by area (the frame running when sampled) | % of samples |", "|---|---:|"]
-    lines += [f"| {a} | {p:.1f} |" for a, p in prof["areas"][:10]]
+    lines += [f"| {a} | {p:.1f} |" for a, p in prof["areas"][:8]]
     lines += ["", "| trackd functions (inclusive) | % |", "|---|---:|"]
-    lines += [f"| `{f}` | {p:.1f} |" for f, p in prof.get("trackd_inclusive", [])[:12]]
+    lines += [f"| `{f}` | {p:.1f} |" for f, p in prof.get("trackd_inclusive", [])[:10]]
     lines += ["", "| top functions (self time) | % |", "|---|---:|"]
-    lines += [f"| `{f}` | {p:.1f} |" for f, p in prof["top_self"][:12]]
+    lines += [f"| `{f}` | {p:.1f} |" for f, p in prof["top_self"][:10]]
     lines.append("")
     return lines

@@ -38,17 +38,29 @@ def test_client_2x_script(server: ServerProcess, python2x: Path, script: str) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_"))}
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     env.pop("PYTHONPATH", None)  # the 2.x venv must not see this venv's mlflow 3
-    done = subprocess.run(
-        [str(python2x), str(SCRIPTS / script), server.url],
-        cwd=SCRIPTS,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    try:
+        done = subprocess.run(
+            [str(python2x), str(SCRIPTS / script), server.url],
+            cwd=SCRIPTS,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=480,  # below pytest-timeout's 600 s, so that the script's output is shown
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{script} under the 2.x client timed out\n{_tail(exc.stdout, exc.stderr)}")
     if done.returncode != 0:
         pytest.fail(
             f"{script} under the 2.x client exited {done.returncode}\n"
-            f"--- stdout ---\n{done.stdout[-5000:]}\n--- stderr ---\n{done.stderr[-10000:]}"
+            f"{_tail(done.stdout, done.stderr)}"
         )
     assert done.stdout.strip().endswith("OK"), done.stdout
+
+
+def _tail(stdout: str | bytes | None, stderr: str | bytes | None) -> str:
+    def text(out: str | bytes | None, limit: int) -> str:
+        if isinstance(out, bytes):
+            out = out.decode("utf-8", "replace")
+        return (out or "")[-limit:]
+
+    return f"--- stdout ---\n{text(stdout, 5000)}\n--- stderr ---\n{text(stderr, 10000)}"

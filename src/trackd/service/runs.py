@@ -104,7 +104,7 @@ class RunService:
                 "source_type": "UNKNOWN",
                 "source_name": "",
                 "entry_point_name": "",
-                "user_id": user_id,
+                "user_id": user_id or "",  # MLflow stores "" (its proto default), never NULL
                 "status": "RUNNING",
                 "start_time": start_time if start_time is not None else now_ms(),
                 "end_time": None,
