@@ -305,6 +305,12 @@ def search_run_ids(
     if not experiment_ids:
         return [], None
     dialect = conn.dialect.name
+    if dialect == "postgresql":
+        # Right after runs are logged (before autovacuum has analyzed the tables) PostgreSQL
+        # estimates one row per table and nests loops that join on filters instead of index
+        # keys: minutes for a thousand runs. Hash and merge joins cost milliseconds at any
+        # statistics; SET LOCAL ends with this read's transaction.
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
     parts, sort_joins = _sort_parts(order_by, dialect)
     if after is not None and len(after) != len(parts):
         raise invalid_parameter(f"Invalid page token '{page_token}'.")
