@@ -28,7 +28,9 @@ def _fail(message: str) -> None:
 @click.version_option(__version__, prog_name="trackd")
 def main() -> None:
     """trackd: a fast experiment-tracking server that speaks MLflow."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @main.command()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trackd.entities.metrics import Metric, from_stored, to_stored
-from trackd.store.tables import latest_metrics, metrics
+from trackd.errors import not_found
+from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
 from trackd.store.upsert import insert_ignore, newer_than
 
 _M = metrics.c
@@ -88,8 +89,6 @@ def _raise_latest_mysql(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def _raise_latest_generic(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    from sqlalchemy import insert, update
-
     for row in rows:
         match = and_(_L.run_uuid == row["run_uuid"], _L.key == row["key"])
         current = conn.execute(
@@ -138,8 +137,6 @@ def history(
 def insert_model_points(
     conn: Connection, experiment_id: int, run_id: str, points: Sequence[Metric]
 ) -> None:
-    from trackd.errors import not_found
-    from trackd.store.tables import logged_model_metrics, logged_models
 
     # SQLite does not enforce the foreign key and the others would fail the whole unit with an
     # IntegrityError (a 500): check it, so an unknown model id is the same 404 everywhere.
@@ -184,8 +181,6 @@ def sample(
 ) -> list[Metric]:
     """``count`` points spread evenly over one metric's rows ordered by step (the first and
     the last included), or the last point alone when ``count`` is 1."""
-    from sqlalchemy import bindparam
-
     where = [_M.run_uuid == run_id, _M.key == key]
     if start_step is not None and end_step is not None:
         where += [_M.step >= start_step, _M.step <= end_step]
