@@ -99,6 +99,46 @@ def _metric(item: dict[str, Any], path: str = "") -> Metric:
     key, value, ts, step = check_metric(
         item.get("key"), item.get("value"), item.get("timestamp"), item.get("step"), path
     )
+    return _point(item, key, value, ts, step)
+
+
+def _metrics(items: list[dict[str, Any]]) -> list[Metric]:
+    """The points of a batch, each checked as :func:`_metric` checks it.
+
+    A batch mostly repeats one or a few names with plain JSON numbers; full checks of every
+    point would cost more than writing it. A point whose name was already accepted in this
+    batch and whose value, timestamp and step are JSON numbers of the right kind passes as
+    is; anything else gets the full checks (and MLflow's error naming ``metrics[i]``).
+    """
+    accepted: set[str] = set()
+    points = []
+    for i, item in enumerate(items):
+        key, value, ts, step = (
+            item.get("key"),
+            item.get("value"),
+            item.get("timestamp"),
+            item.get("step"),
+        )
+        if (
+            type(key) is str
+            and key in accepted
+            and type(value) in _JSON_NUMBERS
+            and type(ts) is int
+            and ts >= 0
+            and (step is None or type(step) is int)
+        ):
+            points.append(_point(item, key, float(value), ts, step or 0))  # type: ignore[arg-type]
+        else:
+            point = _metric(item, f"metrics[{i}]")
+            accepted.add(point.key)
+            points.append(point)
+    return points
+
+
+_JSON_NUMBERS = (int, float)
+
+
+def _point(item: dict[str, Any], key: str, value: float, ts: int, step: int) -> Metric:
     return Metric(
         key,
         value,
@@ -137,7 +177,7 @@ async def log_batch(call: Call) -> None:
         len(raw_metrics) + len(raw_params) + len(raw_tags),
     )
     runs = call.services.runs
-    metrics = [_metric(m, f"metrics[{i}]") for i, m in enumerate(raw_metrics)]
+    metrics = _metrics(raw_metrics)
     params = [
         runs.check_param(p.get("key"), p.get("value"), f"params[{i}].")
         for i, p in enumerate(raw_params)

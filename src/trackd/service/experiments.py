@@ -31,12 +31,25 @@ def require_experiment(conn: Connection, experiment_id: int) -> Experiment:
 
 def require_active_experiment(conn: Connection, experiment_id: int) -> Experiment:
     experiment = require_experiment(conn, experiment_id)
-    if experiment.lifecycle_stage != ACTIVE:
+    _refuse_inactive(experiment_id, experiment.lifecycle_stage)
+    return experiment
+
+
+def check_active_experiment(conn: Connection, experiment_id: int) -> str | None:
+    """The artifact location of an active experiment (the cheap check before a new run)."""
+    state = store.experiment_state(conn, experiment_id)
+    if state is None:
+        raise not_found(f"No Experiment with id={experiment_id} exists")
+    _refuse_inactive(experiment_id, state[0])
+    return state[1]
+
+
+def _refuse_inactive(experiment_id: int, lifecycle_stage: str) -> None:
+    if lifecycle_stage != ACTIVE:
         raise invalid_parameter(
             f"The experiment {experiment_id} must be in the 'active' state. "
-            f"Current state is {experiment.lifecycle_stage}."
+            f"Current state is {lifecycle_stage}."
         )
-    return experiment
 
 
 def _check_tag(key: str, value: object) -> tuple[str, str]:
@@ -56,10 +69,15 @@ class ExperimentService:
         """Create experiment 0 on a database that has no experiment at all (MLflow's rule)."""
 
         def work(conn: Connection) -> None:
-            if not store.any_experiment_exists(conn):
-                location = experiment_location(self.artifact_root, DEFAULT_EXPERIMENT_ID)
-                store.insert_default_experiment(conn, location, now_ms())
-                log.info("created the Default experiment (id 0) at %s", location)
+            if store.any_experiment_exists(conn):
+                return
+            location = experiment_location(self.artifact_root, DEFAULT_EXPERIMENT_ID)
+            try:
+                with conn.begin_nested():
+                    store.insert_default_experiment(conn, location, now_ms())
+            except IntegrityError:
+                return  # another trackd starting on the same new database made it first
+            log.info("created the Default experiment (id 0) at %s", location)
 
         self.db.write_sync(work)
 

@@ -16,7 +16,7 @@ from trackd.errors import invalid_parameter, missing_parameter, not_found
 from trackd.service import validation as v
 from trackd.service.artifact_paths import run_artifact_uri
 from trackd.service.clock import now_ms
-from trackd.service.experiments import require_active_experiment
+from trackd.service.experiments import check_active_experiment
 from trackd.service.run_names import random_run_name
 from trackd.service.search_query import parse_search
 from trackd.store import inputs as inputs_store
@@ -37,12 +37,24 @@ def require_run(conn: Connection, run_id: str) -> RunInfo:
 
 def require_active_run(conn: Connection, run_id: str) -> RunInfo:
     info = require_run(conn, run_id)
-    if info.lifecycle_stage != ACTIVE:
-        raise invalid_parameter(
-            f"The run {run_id} must be in the 'active' state. "
-            f"Current state is {info.lifecycle_stage}."
-        )
+    _refuse_inactive(run_id, info.lifecycle_stage)
     return info
+
+
+def check_active_run(conn: Connection, run_id: str) -> int:
+    """The experiment id of an active run; the cheap check in front of every write to it."""
+    state = store.run_state(conn, run_id)
+    if state is None:
+        raise not_found(f"Run with id={run_id} not found")
+    _refuse_inactive(run_id, state[0])
+    return state[1]
+
+
+def _refuse_inactive(run_id: str, lifecycle_stage: str | None) -> None:
+    if lifecycle_stage != ACTIVE:
+        raise invalid_parameter(
+            f"The run {run_id} must be in the 'active' state. Current state is {lifecycle_stage}."
+        )
 
 
 class RunService:
@@ -97,8 +109,8 @@ class RunService:
         run_id = uuid.uuid4().hex
 
         def work(conn: Connection) -> Run:
-            experiment = require_active_experiment(conn, experiment_id)
-            values = {
+            artifact_location = check_active_experiment(conn, experiment_id)
+            values: dict[str, Any] = {
                 "run_uuid": run_id,
                 "name": name,
                 "source_type": "UNKNOWN",
@@ -110,7 +122,7 @@ class RunService:
                 "end_time": None,
                 "source_version": "",
                 "lifecycle_stage": ACTIVE,
-                "artifact_uri": run_artifact_uri(experiment.artifact_location or "", run_id),
+                "artifact_uri": run_artifact_uri(artifact_location or "", run_id),
                 "experiment_id": experiment_id,
                 "deleted_time": None,
             }
@@ -197,11 +209,16 @@ class RunService:
 
     async def set_tag(self, run_id: str, key: object, value: object) -> None:
         tag = self.check_tag(key, value)
-        await self.db.write(lambda conn: _write_tags(conn, run_id, [tag]))
+
+        def work(conn: Connection) -> None:
+            check_active_run(conn, run_id)
+            _write_tags(conn, run_id, [tag])
+
+        await self.db.write(work)
 
     async def delete_tag(self, run_id: str, key: str) -> None:
         def work(conn: Connection) -> None:
-            require_active_run(conn, run_id)
+            check_active_run(conn, run_id)
             if not store.delete_tag(conn, run_id, key):
                 raise not_found(f"No tag with name: {key} in run with id {run_id}")
 
@@ -209,7 +226,12 @@ class RunService:
 
     async def log_param(self, run_id: str, key: object, value: object) -> None:
         param = self.check_param(key, value)
-        await self.db.write(lambda conn: _write_params(conn, run_id, [param]))
+
+        def work(conn: Connection) -> None:
+            check_active_run(conn, run_id)
+            _write_params(conn, run_id, [param])
+
+        await self.db.write(work)
 
     async def log_batch(
         self,
@@ -221,14 +243,13 @@ class RunService:
         """Validated entities only; everything is written in one transaction or nothing is."""
 
         def work(conn: Connection) -> None:
+            experiment_id = check_active_run(conn, run_id)
             if params:
                 _write_params(conn, run_id, params)
             if tags:
                 _write_tags(conn, run_id, tags)
             if metrics:
-                _write_metrics(conn, run_id, metrics)
-            if not (params or tags or metrics):
-                require_active_run(conn, run_id)
+                _write_metrics(conn, experiment_id, run_id, metrics)
 
         await self.db.write(work)
 
@@ -241,15 +262,15 @@ class RunService:
         )[::-1]
 
         def work(conn: Connection) -> None:
-            info = require_active_run(conn, run_id)
-            inputs_store.link_datasets(conn, info.experiment_id, run_id, unique, _new_uuid)
+            experiment_id = check_active_run(conn, run_id)
+            inputs_store.link_datasets(conn, experiment_id, run_id, unique, _new_uuid)
             inputs_store.link_models(conn, run_id, model_ids, _new_uuid)
 
         await self.db.write(work)
 
     async def log_outputs(self, run_id: str, outputs: Sequence[tuple[str, int]]) -> None:
         def work(conn: Connection) -> None:
-            require_active_run(conn, run_id)
+            check_active_run(conn, run_id)
             store.add_model_outputs(conn, run_id, outputs, _new_uuid)
 
         await self.db.write(work)
@@ -263,8 +284,10 @@ def _last_wins(items: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return list(dict(items).items())
 
 
+# The writers below assume the caller has checked the run (check_active_run) in the same unit.
+
+
 def _write_tags(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
-    require_active_run(conn, run_id)
     merged = _last_wins(items)
     store.set_tags(conn, run_id, merged)
     run_name = dict(merged).get(RUN_NAME_TAG)
@@ -273,12 +296,15 @@ def _write_tags(conn: Connection, run_id: str, items: Sequence[tuple[str, str]])
 
 
 def _write_params(conn: Connection, run_id: str, items: Sequence[tuple[str, str]]) -> None:
-    require_active_run(conn, run_id)
-    existing = store.existing_params(conn, run_id, [k for k, _ in items])
+    # Insert first (a key already stored is skipped), then compare with what is stored: the
+    # insert waits for any other process writing the same key, and the locking read sees the
+    # value that won, so a different value is refused even when both arrive at once.
+    store.insert_params(conn, run_id, items)
+    stored = store.existing_params(conn, run_id, [k for k, _ in items], lock=True)
     changed = [
-        {"key": k, "old_value": existing[k], "new_value": value}
+        {"key": k, "old_value": stored[k], "new_value": value}
         for k, value in items
-        if k in existing and existing[k] != value
+        if stored.get(k, value) != value
     ]
     if changed:
         if len(items) == 1:
@@ -292,16 +318,16 @@ def _write_params(conn: Connection, run_id: str, items: Sequence[tuple[str, str]
             f"Changing param values is not allowed. Params were already logged='{changed}' "
             f"for run ID='{run_id}'."
         )
-    store.insert_params(conn, run_id, [(k, value) for k, value in items if k not in existing])
 
 
-def _write_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-    info = require_active_run(conn, run_id)
+def _write_metrics(
+    conn: Connection, experiment_id: int, run_id: str, points: Sequence[Metric]
+) -> None:
     metric_store.insert_points(conn, run_id, points)
     linked = [p for p in points if p.model_id]
     if linked:
         # MLflow 3 also files points logged with a model_id under that logged model.
-        metric_store.insert_model_points(conn, info.experiment_id, run_id, linked)
+        metric_store.insert_model_points(conn, experiment_id, run_id, linked)
 
 
 def check_metric(

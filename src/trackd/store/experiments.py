@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trackd.entities.experiments import ACTIVE, DEFAULT_WORKSPACE, DELETED, Experiment
+from trackd.store.prepared import Prepared
 from trackd.store.tables import experiment_tags, experiments, runs
 
 _E = experiments.c
@@ -23,7 +24,7 @@ _COLUMNS = (
 
 
 def _record(row: Row, tags: list[tuple[str, str | None]]) -> Experiment:
-    return Experiment(*row, tags=tags)  # type: ignore[arg-type]
+    return Experiment(*row, tags=tags)  # type: ignore[arg-type,misc]
 
 
 def load_experiments(conn: Connection, ids: Sequence[int]) -> list[Experiment]:
@@ -45,6 +46,19 @@ def load_experiments(conn: Connection, ids: Sequence[int]) -> list[Experiment]:
 def get_experiment(conn: Connection, experiment_id: int) -> Experiment | None:
     found = load_experiments(conn, [experiment_id])
     return found[0] if found else None
+
+
+_STATE = Prepared(
+    lambda _dialect: select(_E.lifecycle_stage, _E.artifact_location).where(
+        _E.experiment_id == bindparam("experiment_id")
+    )
+)
+
+
+def experiment_state(conn: Connection, experiment_id: int) -> tuple[str, str | None] | None:
+    """(lifecycle_stage, artifact_location): what creating a run needs to know."""
+    row = _STATE.one(conn, experiment_id=experiment_id)
+    return (row[0], row[1]) if row is not None else None
 
 
 def find_id_by_name(conn: Connection, name: str) -> int | None:
@@ -78,7 +92,7 @@ def insert_experiment(
     if experiment_id is not None:
         values["experiment_id"] = experiment_id
     result = conn.execute(insert(experiments).values(values))
-    new_id = experiment_id if experiment_id is not None else result.inserted_primary_key[0]
+    new_id = experiment_id if experiment_id is not None else result.inserted_primary_key[0]  # type: ignore[index]
     if tags:
         conn.execute(
             insert(experiment_tags),

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trackd.entities.metrics import Metric, from_stored, to_stored
 from trackd.errors import not_found
+from trackd.store.prepared import Prepared
 from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
 from trackd.store.upsert import insert_ignore, newer_than
 
@@ -47,45 +48,49 @@ def _order(row: dict[str, Any]) -> tuple[int, int, float]:
     return (row["step"], row["timestamp"], row["value"])
 
 
+def _build_raise_latest(dialect: str) -> Any:
+    values: dict[str, Any] = {c: bindparam(c) for c in _LATEST_COLUMNS}
+    if dialect in ("mysql", "mariadb"):
+        # MySQL applies ON DUPLICATE KEY assignments left to right, each seeing the columns
+        # already assigned. Assigning is_nan and value before timestamp and step keeps every
+        # condition equivalent to "the new point sorts after the stored one" (value can only
+        # change when that holds, and then the later tests still hold or change nothing).
+        my = mysql.insert(latest_metrics).values(values)
+        new = my.inserted
+
+        def when_newer(column: str) -> Any:
+            cond = newer_than(
+                (new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value)
+            )
+            return case((cond, new[column]), else_=_L[column])
+
+        return my.on_duplicate_key_update(
+            [(c, when_newer(c)) for c in ("is_nan", "value", "timestamp", "step")]
+        )
+    module = sqlite if dialect == "sqlite" else postgresql
+    stmt = module.insert(latest_metrics).values(values)
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["key", "run_uuid"],
+        set_={c: excluded[c] for c in ("value", "timestamp", "step", "is_nan")},
+        where=newer_than(
+            (excluded.step, excluded.timestamp, excluded.value),
+            (_L.step, _L.timestamp, _L.value),
+        ),
+    )
+
+
+_LATEST_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
+_RAISE_LATEST = Prepared(_build_raise_latest)
+
+
 def _raise_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        module = sqlite if dialect == "sqlite" else postgresql
-        stmt = module.insert(latest_metrics)
-        new = stmt.excluded
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["key", "run_uuid"],
-                set_={c: new[c] for c in ("value", "timestamp", "step", "is_nan")},
-                where=newer_than(
-                    (new.step, new.timestamp, new.value),
-                    (_L.step, _L.timestamp, _L.value),
-                ),
-            ),
-            rows,
-        )
-    elif dialect in ("mysql", "mariadb"):
-        _raise_latest_mysql(conn, rows)
+    if conn.dialect.name in ("sqlite", "postgresql", "mysql", "mariadb"):
+        _RAISE_LATEST.run(conn, rows)
     else:
         _raise_latest_generic(conn, rows)
-
-
-def _raise_latest_mysql(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    # MySQL applies ON DUPLICATE KEY assignments left to right, each seeing the columns
-    # already assigned. Assigning is_nan and value before timestamp and step keeps every
-    # condition equivalent to "the new point sorts after the stored one" (value can only
-    # change when that holds, and then the later tests still hold or change nothing).
-    stmt = mysql.insert(latest_metrics)
-    new = stmt.inserted
-
-    def when_newer(column: str) -> Any:
-        cond = newer_than((new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value))
-        return case((cond, new[column]), else_=_L[column])
-
-    assignments = [(c, when_newer(c)) for c in ("is_nan", "value", "timestamp", "step")]
-    conn.execute(stmt.on_duplicate_key_update(assignments), rows)
 
 
 def _raise_latest_generic(conn: Connection, rows: list[dict[str, Any]]) -> None:

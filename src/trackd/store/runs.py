@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from trackd.entities.metrics import Metric, from_stored
 from trackd.entities.runs import Dataset, DatasetInput, Run, RunInfo
+from trackd.store.prepared import Prepared
 from trackd.store.tables import (
     datasets,
     input_tags,
@@ -37,6 +38,19 @@ _INFO_COLUMNS = (
 def get_info(conn: Connection, run_id: str) -> RunInfo | None:
     row = conn.execute(select(*_INFO_COLUMNS).where(_R.run_uuid == run_id)).first()
     return RunInfo(*row) if row is not None else None
+
+
+def _build_run_state(_dialect: str) -> Any:
+    return select(_R.lifecycle_stage, _R.experiment_id).where(_R.run_uuid == bindparam("run_id"))
+
+
+_RUN_STATE = Prepared(_build_run_state)
+
+
+def run_state(conn: Connection, run_id: str) -> tuple[str, int] | None:
+    """(lifecycle_stage, experiment_id) of a run: the check every write to a run makes."""
+    row = _RUN_STATE.one(conn, run_id=run_id)
+    return (row[0], row[1]) if row is not None else None
 
 
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
@@ -113,14 +127,38 @@ def _load_io(conn: Connection, found: dict[str, Run]) -> None:
             found[run_id].model_outputs.append((model_id, step or 0))
 
 
+_NEW_RUN_COLUMNS = (
+    "run_uuid",
+    "name",
+    "source_type",
+    "source_name",
+    "entry_point_name",
+    "user_id",
+    "status",
+    "start_time",
+    "end_time",
+    "source_version",
+    "lifecycle_stage",
+    "artifact_uri",
+    "experiment_id",
+    "deleted_time",
+)
+_INSERT_RUN = Prepared(
+    lambda _dialect: insert(runs).values({c: bindparam(c) for c in _NEW_RUN_COLUMNS})
+)
+_INSERT_TAG = Prepared(
+    lambda _dialect: insert(tags).values({c: bindparam(c) for c in ("run_uuid", "key", "value")})
+)
+
+
 def insert_run(
     conn: Connection, values: dict[str, Any], run_tags: Sequence[tuple[str, str]]
 ) -> None:
-    conn.execute(insert(runs).values(values))
+    """A new run (``values`` holds every column of ``_NEW_RUN_COLUMNS``) and its tags."""
+    _INSERT_RUN.run(conn, [values])
     if run_tags:
-        conn.execute(
-            insert(tags),
-            [{"run_uuid": values["run_uuid"], "key": k, "value": v} for k, v in run_tags],
+        _INSERT_TAG.run(
+            conn, [{"run_uuid": values["run_uuid"], "key": k, "value": v} for k, v in run_tags]
         )
 
 
@@ -151,9 +189,14 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> int:
     return conn.execute(delete(tags).where(t.run_uuid == run_id, t.key == key)).rowcount
 
 
-def existing_params(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, str]:
+def existing_params(
+    conn: Connection, run_id: str, keys: Sequence[str], *, lock: bool = False
+) -> dict[str, str]:
+    """``lock``: a locking read, which sees rows other transactions committed after this one
+    began (MySQL's REPEATABLE READ would otherwise hide them)."""
     p = params.c
-    rows = conn.execute(select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(list(keys))))
+    query = select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(list(keys)))
+    rows = conn.execute(query.with_for_update() if lock else query)
     return {key: value for key, value in rows}
 
 

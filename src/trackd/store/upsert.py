@@ -4,34 +4,33 @@ A retried ``log-batch`` must be harmless and two writers racing on the same key 
 so trackd leans on each database's own conflict handling: ``ON CONFLICT`` on SQLite and
 PostgreSQL, ``ON DUPLICATE KEY UPDATE`` on MySQL/MariaDB. SQL Server has neither in a form
 SQLAlchemy renders, so there the statement is emulated inside the transaction.
+
+Each distinct statement (table, columns given, columns updated) is built once per dialect and
+kept (:mod:`trackd.store.prepared`): these run on every metric, param and tag write.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from trackd.store.prepared import Prepared
 
-def _dialect(conn: Connection) -> str:
-    name = conn.dialect.name
-    return "mysql" if name == "mariadb" else name
+_NATIVE = ("sqlite", "postgresql", "mysql", "mariadb")
+_statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Prepared] = {}
+_statements_lock = threading.Lock()
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows, silently skipping those whose primary key already exists."""
     if not rows:
         return
-    dialect = _dialect(conn)
-    if dialect in ("sqlite", "postgresql"):
-        module = sqlite if dialect == "sqlite" else postgresql
-        conn.execute(module.insert(table).on_conflict_do_nothing(), list(rows))
-    elif dialect == "mysql":
-        first = table.primary_key.columns.values()[0].name
-        stmt = mysql.insert(table)
-        conn.execute(stmt.on_duplicate_key_update({first: stmt.inserted[first]}), list(rows))
+    if conn.dialect.name in _NATIVE:
+        _statement(table, tuple(rows[0]), None).run(conn, rows)
     else:
         _emulated(conn, table, rows, update_columns=())
 
@@ -45,26 +44,44 @@ def upsert(
     """Insert rows, overwriting ``update_columns`` of those whose primary key exists."""
     if not rows:
         return
-    dialect = _dialect(conn)
-    keys = [c.name for c in table.primary_key.columns]
-    if dialect in ("sqlite", "postgresql"):
-        module = sqlite if dialect == "sqlite" else postgresql
-        stmt = module.insert(table)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=keys,
-                set_={c: stmt.excluded[c] for c in update_columns},
-            ),
-            list(rows),
-        )
-    elif dialect == "mysql":
-        stmt = mysql.insert(table)
-        conn.execute(
-            stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update_columns}),
-            list(rows),
-        )
+    if conn.dialect.name in _NATIVE:
+        _statement(table, tuple(rows[0]), tuple(update_columns)).run(conn, rows)
     else:
         _emulated(conn, table, rows, update_columns)
+
+
+def _statement(
+    table: Table, columns: tuple[str, ...], update_columns: tuple[str, ...] | None
+) -> Prepared:
+    key = (table.name, columns, update_columns)
+    found = _statements.get(key)
+    if found is None:
+        with _statements_lock:
+            found = _statements.setdefault(
+                key, Prepared(lambda dialect: _build(dialect, table, columns, update_columns))
+            )
+    return found
+
+
+def _build(
+    dialect: str, table: Table, columns: tuple[str, ...], update_columns: tuple[str, ...] | None
+) -> Any:
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    if dialect in ("mysql", "mariadb"):
+        my = mysql.insert(table).values(values)
+        if update_columns:
+            return my.on_duplicate_key_update({c: my.inserted[c] for c in update_columns})
+        # "Ignore" as a no-op assignment: INSERT IGNORE would also swallow other errors.
+        first = table.primary_key.columns.values()[0].name
+        return my.on_duplicate_key_update({first: my.inserted[first]})
+    module = sqlite if dialect == "sqlite" else postgresql
+    stmt = module.insert(table).values(values)
+    if not update_columns:
+        return stmt.on_conflict_do_nothing()
+    return stmt.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={c: stmt.excluded[c] for c in update_columns},
+    )
 
 
 def _emulated(
