@@ -22,7 +22,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
@@ -45,14 +44,24 @@ MAX_GROUP = 256
 _RETRIES = 3
 
 
-@dataclass
 class _Job:
-    fn: Callable[[Connection], Any]
-    loop: asyncio.AbstractEventLoop | None
-    future: Any  # asyncio.Future, or a threading-based holder for synchronous callers
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
+    """One unit of work in the writers' queue, and how to answer its caller."""
+
+    __slots__ = ("fn", "loop", "future", "done", "result", "error")
+
+    def __init__(
+        self,
+        fn: Callable[[Connection], Any],
+        loop: asyncio.AbstractEventLoop | None,
+        future: asyncio.Future[Any] | None,
+    ) -> None:
+        self.fn = fn
+        self.loop = loop
+        self.future = future
+        # Only a synchronous caller (CLI, start-up) waits on an event; requests use the future.
+        self.done = threading.Event() if loop is None else None
+        self.result: Any = None
+        self.error: BaseException | None = None
 
 
 class Database:
@@ -106,6 +115,7 @@ class Database:
         self._refuse_if_read_only()
         job = _Job(fn, None, None)
         self._queue.put(job)
+        assert job.done is not None
         job.done.wait()
         if job.error is not None:
             raise job.error
@@ -196,16 +206,19 @@ class Database:
 def _settle(job: _Job, value: Any, error: BaseException | None) -> None:
     job.result, job.error = value, error
     if job.loop is None:
+        assert job.done is not None
         job.done.set()
         return
+    future = job.future
+    assert future is not None
 
     def resolve() -> None:
-        if job.future.done():  # the caller went away (client disconnected)
+        if future.done():  # the caller went away (client disconnected)
             return
         if error is not None:
-            job.future.set_exception(error)
+            future.set_exception(error)
         else:
-            job.future.set_result(value)
+            future.set_result(value)
 
     job.loop.call_soon_threadsafe(resolve)
 

@@ -53,74 +53,75 @@ def run_state(conn: Connection, run_id: str) -> tuple[str, int] | None:
     return (row[0], row[1]) if row is not None else None
 
 
+# Loading a page of runs runs these six statements, built once: constructing them per call,
+# with a hundred ids coerced one by one, cost more than running them. ``ids`` expands into an
+# IN list; every result is fetched whole (row-by-row fetching was the other big cost).
+_IDS: Any = bindparam("ids", expanding=True)
+_m, _p, _t, _i, _d, _it = (latest_metrics.c, params.c, tags.c, inputs.c, datasets.c, input_tags.c)
+_LOAD_INFO = select(*_INFO_COLUMNS).where(_R.run_uuid.in_(_IDS))
+_LOAD_METRICS = (
+    select(_m.run_uuid, _m.key, _m.value, _m.timestamp, _m.step, _m.is_nan)
+    .where(_m.run_uuid.in_(_IDS))
+    .order_by(_m.key)
+)
+_LOAD_PARAMS = select(_p.run_uuid, _p.key, _p.value).where(_p.run_uuid.in_(_IDS)).order_by(_p.key)
+_LOAD_TAGS = select(_t.run_uuid, _t.key, _t.value).where(_t.run_uuid.in_(_IDS)).order_by(_t.key)
+_LOAD_DATASETS = (
+    select(
+        _i.input_uuid,
+        _i.destination_id,
+        _d.name,
+        _d.digest,
+        _d.dataset_source_type,
+        _d.dataset_source,
+        _d.dataset_schema,
+        _d.dataset_profile,
+    )
+    .join(datasets, _d.dataset_uuid == _i.source_id)
+    .where(_i.destination_type == "RUN", _i.destination_id.in_(_IDS))
+)
+_LOAD_INPUT_TAGS = (
+    select(_it.input_uuid, _it.name, _it.value).where(_it.input_uuid.in_(_IDS)).order_by(_it.name)
+)
+_LOAD_MODEL_LINKS = select(_i.source_type, _i.source_id, _i.destination_id, _i.step).where(
+    _i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")), _i.source_id.in_(_IDS)
+)
+
+
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     """Whole runs in the order of ``run_ids``: one query per child table, never per run."""
     if not run_ids:
         return []
     ids = list(run_ids)
-    found = {
-        row[0]: Run(RunInfo(*row))
-        for row in conn.execute(select(*_INFO_COLUMNS).where(_R.run_uuid.in_(ids)))
-    }
+    found = {row[0]: Run(RunInfo(*row)) for row in conn.execute(_LOAD_INFO, {"ids": ids}).all()}
     if not found:
         return []
-    present = list(found)
-    m = latest_metrics.c
-    for run_id, key, value, ts, step, is_nan in conn.execute(
-        select(m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan)
-        .where(m.run_uuid.in_(present))
-        .order_by(m.key)
-    ):
+    present = {"ids": list(found)}
+    for run_id, key, value, ts, step, is_nan in conn.execute(_LOAD_METRICS, present).all():
         found[run_id].metrics.append(Metric(key, from_stored(value, is_nan), ts or 0, step))
-    p = params.c
-    for run_id, key, value in conn.execute(
-        select(p.run_uuid, p.key, p.value).where(p.run_uuid.in_(present)).order_by(p.key)
-    ):
+    for run_id, key, value in conn.execute(_LOAD_PARAMS, present).all():
         found[run_id].params.append((key, value))
-    t = tags.c
-    for run_id, key, value in conn.execute(
-        select(t.run_uuid, t.key, t.value).where(t.run_uuid.in_(present)).order_by(t.key)
-    ):
+    for run_id, key, value in conn.execute(_LOAD_TAGS, present).all():
         found[run_id].tags.append((key, value))
-    _load_io(conn, found)
+    _load_io(conn, found, present)
     return [found[i] for i in ids if i in found]
 
 
-def _load_io(conn: Connection, found: dict[str, Run]) -> None:
+def _load_io(conn: Connection, found: dict[str, Run], present: dict[str, list[str]]) -> None:
     """Dataset inputs, model inputs and model outputs, all kept in the ``inputs`` table."""
-    i, d = inputs.c, datasets.c
-    present = list(found)
     dataset_inputs: dict[str, DatasetInput] = {}
     for input_uuid, run_id, name, digest, source_type, source, schema, profile in conn.execute(
-        select(
-            i.input_uuid,
-            i.destination_id,
-            d.name,
-            d.digest,
-            d.dataset_source_type,
-            d.dataset_source,
-            d.dataset_schema,
-            d.dataset_profile,
-        )
-        .join(datasets, d.dataset_uuid == i.source_id)
-        .where(i.destination_type == "RUN", i.destination_id.in_(present))
-    ):
+        _LOAD_DATASETS, present
+    ).all():
         entry = DatasetInput(Dataset(name, digest, source_type, source, schema, profile))
         dataset_inputs[input_uuid] = entry
         found[run_id].dataset_inputs.append(entry)
     if dataset_inputs:
-        it = input_tags.c
         for input_uuid, name, value in conn.execute(
-            select(it.input_uuid, it.name, it.value)
-            .where(it.input_uuid.in_(list(dataset_inputs)))
-            .order_by(it.name)
-        ):
+            _LOAD_INPUT_TAGS, {"ids": list(dataset_inputs)}
+        ).all():
             dataset_inputs[input_uuid].tags.append((name, value))
-    for source_type, run_id, model_id, step in conn.execute(
-        select(i.source_type, i.source_id, i.destination_id, i.step).where(
-            i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")), i.source_id.in_(present)
-        )
-    ):
+    for source_type, run_id, model_id, step in conn.execute(_LOAD_MODEL_LINKS, present).all():
         if source_type == "RUN_INPUT":
             found[run_id].model_inputs.append(model_id)
         else:
