@@ -55,14 +55,12 @@ def open_database(settings: Settings) -> Database:
     """
     db = Database(settings.backend_store_uri)
     try:
-        state = schema.inspect_schema(db.engine)
-        if state.kind == "empty":
-            log.info("creating MLflow's schema (revision %s) in %s", schema.HEAD,
+        # On an empty database: MLflow's schema, and trackd's search indexes at once (an
+        # existing database gets those only through an explicit `trackd db upgrade`).
+        state, created = schema.open_schema(db.engine)
+        if created:
+            log.info("created MLflow's schema (revision %s) in %s", schema.HEAD,
                      redact(db.url))
-            schema.create_schema(db.engine)
-            # A database trackd creates gets its search indexes at once; an existing one only
-            # through an explicit `trackd db upgrade`.
-            schema.ensure_trackd_indexes(db.engine)
         elif state.kind == "older":
             raise schema.SchemaError(schema.outdated_message(state, settings.backend_store_uri))
         elif state.kind == "newer":

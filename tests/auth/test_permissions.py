@@ -194,8 +194,10 @@ def test_ui_pages_follow_permissions(auth_harness: Any) -> None:
         for page in pages:
             assert h.call(alice, "GET", page).status_code not in passed, page
             assert h.call(bob, "GET", page).status_code == 403, page
-        # The full experiment list cannot be filtered: closed unless everyone may read.
-        assert h.call(bob, "GET", "/experiments").status_code == 403
+        # The experiment list is open to every signed-in user, filtered to what they may read
+        # (tests/auth/test_ui_listing.py checks what it shows).
+        assert h.call(bob, "GET", "/experiments").status_code == 200
+        assert h.call(None, "GET", "/experiments").status_code == 401
         assert h.call(ADMIN, "GET", "/experiments").status_code not in passed
         h.ok(alice, "POST", "experiments/permissions/create",
              {"experiment_id": exp, "username": "bob", "permission": "READ"})

@@ -32,7 +32,6 @@ TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
 OTLP = "otlp"  # the x-mlflow-experiment-id header
 PRESIGNED_UPLOAD = "presigned_upload"  # run_id or model_id
 AUTHENTICATED = "authenticated"  # any signed-in user (filtering may follow)
-EXPERIMENT_LIST = "experiment_list"  # a page listing every experiment: see targets.check
 ADMIN = "admin"
 PUBLIC = "public"
 
@@ -162,10 +161,13 @@ _add("POST", "!/v1/traces", Rule(OTLP, U))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))
+# It names routes, never data: any signed-in user may read it, nobody without credentials.
+_add("GET", "!/openapi.json", Rule(AUTHENTICATED))
 
 # Web UI pages that render data on the server (the registry pages are shells that fetch the
 # API from the browser, so they only need a signed-in user).
-_add("GET", "!/experiments", Rule(EXPERIMENT_LIST, R))
+# The list filters itself to readable experiments (web/data.py, AuthService.readable).
+_add("GET", "!/experiments", Rule(AUTHENTICATED))
 _add("GET", "!/experiments/{experiment_id}", Rule(EXPERIMENT, R))
 _add("GET", "!/runs/{run_id}", Rule(RUN, R))
 _add("GET", "!/compare", Rule(RUNS, R, source="runs"))

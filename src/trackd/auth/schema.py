@@ -19,6 +19,7 @@ from trackd.auth.tables import (
     trackd_metadata,
 )
 from trackd.config import ConfigError
+from trackd.store.schema import creation_lock
 from trackd.store.urls import redact
 
 
@@ -32,7 +33,9 @@ def auth_revision(conn: sa.Connection) -> tuple[bool, str | None]:
 
 
 def prepare_auth_schema(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
+    # Instances starting together on one new auth database: one creates the tables, the
+    # others wait for it (SQLite needs no lock: this transaction is BEGIN IMMEDIATE).
+    with creation_lock(engine), engine.begin() as conn:
         has_users, revision = auth_revision(conn)
         if not has_users and revision is None:
             metadata.create_all(conn)

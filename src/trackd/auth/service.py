@@ -9,7 +9,8 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
@@ -28,6 +29,8 @@ log = logging.getLogger("trackd.auth")
 
 # A registered model and a prompt share the registry's names; a grant on either applies.
 MODEL_TYPES = ("registered_model", "prompt")
+
+Item = TypeVar("Item")
 
 
 class AuthService:
@@ -93,6 +96,13 @@ class AuthService:
         grants = await self.db.read(lambda conn: store.user_grants(conn, user.id, types))
         canonical = permissions.canonical_experiment_id if resource_type == "experiment" else str
         return {k for k in wanted if self._fold(grants, types, canonical(k)).allows(action)}
+
+    async def readable(self, user: User, resource_type: str, items: Sequence[Item],
+                       key: Callable[[Item], str]) -> list[Item]:
+        """The ``items`` the user may read, in their order: the one filter behind every
+        listing, the API's search answers and the web UI's pages alike."""
+        allowed = await self.allowed_keys(user, resource_type, (key(i) for i in items))
+        return [i for i in items if key(i) in allowed]
 
     def _fold(self, grants: list[store.Grant], types: tuple[str, ...], key: str) -> Permission:
         names = []

@@ -66,10 +66,6 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     if target == rules.EXPERIMENT:
         experiment_id = params.get("experiment_id") or _required(fields, "experiment_id")
         ok = await _experiment_allows(auth, user, experiment_id, action)
-    elif target == rules.EXPERIMENT_LIST:
-        # The page lists every experiment and cannot be filtered here: it is open only where
-        # the default permission already lets everyone read (see docs/operations.md).
-        ok = auth.config.default.allows(action)
     elif target == rules.EXPERIMENT_NAME:
         name = _required(fields, "experiment_name")
         found = await lookups.experiment_by_name(name)
@@ -206,8 +202,7 @@ async def _filtered(auth: AuthService, user: User, hook: str, data: dict[str, An
         rules.FILTER_VERSIONS: ("model_versions", "registered_model", "name"),
     }[hook]
     items = [i for i in data.get(key) or [] if isinstance(i, dict)]
-    allowed = await auth.allowed_keys(user, kind, (str(i.get(id_field)) for i in items))
-    kept = [i for i in items if str(i.get(id_field)) in allowed]
+    kept = await auth.readable(user, kind, items, lambda i: str(i.get(id_field)))
     if kept:
         data[key] = kept
     else:

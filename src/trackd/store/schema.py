@@ -2,6 +2,7 @@
 
     state = inspect_schema(engine)        # empty / current / older / newer
     create_schema(engine)                 # empty database -> MLflow 3.18 schema at HEAD
+    state, created = open_schema(engine)  # server start: create on empty, race-safe
     upgrade(engine)                       # `trackd db upgrade`: create or add trackd_* indexes
 
 trackd creates MLflow's schema with its own Alembic baseline (``trackd.migrations``), whose
@@ -12,7 +13,9 @@ upgraded with MLflow's own tool first (:func:`outdated_message` says exactly how
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -98,6 +101,72 @@ def create_schema(engine: sa.Engine) -> None:
     if state.kind != "empty":
         raise SchemaError(f"refusing to create the schema: the database is not empty ({state})")
     _alembic_upgrade(engine)
+
+
+def open_schema(engine: sa.Engine) -> tuple[SchemaState, bool]:
+    """The schema's state at server start, after creating MLflow's schema and trackd's indexes
+    on an empty database; True when this call created them.
+
+    Several trackd processes may start on one empty database at once (replicas of a
+    deployment): exactly one creates the schema, the others wait and then find it current.
+    """
+    with creation_lock(engine):
+        state = inspect_schema(engine)
+        if state.kind != "empty":
+            return state, False
+        try:
+            _alembic_upgrade(engine)
+        except sa.exc.DBAPIError:
+            # Without a lock (SQLite), a process that saw the database empty fails on the
+            # tables another one created meanwhile, in one transaction (BEGIN IMMEDIATE).
+            state = inspect_schema(engine)
+            if state.kind != "current":
+                raise
+            return state, False
+        ensure_trackd_indexes(engine)
+        return SchemaState("current", HEAD), True
+
+
+# Any fixed number: PostgreSQL's advisory locks are per database, so this one names
+# "creating trackd's schema in this database".
+_PG_LOCK_KEY = 0x7472_6163_6B64
+_LOCK_WAIT_S = 600
+
+
+@contextlib.contextmanager
+def creation_lock(engine: sa.Engine) -> Iterator[None]:
+    """A lock across processes, held while one of them looks at a schema and creates it
+    (the tracking schema here, the auth schema in :mod:`trackd.auth.schema`).
+
+    PostgreSQL creates the whole schema in one transaction and could do without it, but
+    MySQL/MariaDB commit each CREATE TABLE on its own, so a second process would see half a
+    schema. SQLite gets none: see :func:`open_schema`.
+    """
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        take = sa.text("SELECT pg_advisory_lock(:key)").bindparams(key=_PG_LOCK_KEY)
+        release = sa.text("SELECT pg_advisory_unlock(:key)").bindparams(key=_PG_LOCK_KEY)
+    elif dialect in ("mysql", "mariadb"):
+        name = "CONCAT('trackd_schema:', LEFT(DATABASE(), 40))"  # lock names hold 64 chars
+        take = sa.text(f"SELECT GET_LOCK({name}, {_LOCK_WAIT_S})")
+        release = sa.text(f"SELECT RELEASE_LOCK({name})")
+    else:
+        yield
+        return
+    # A session lock on a connection of its own, held outside any transaction.
+    with engine.connect() as conn:
+        got = conn.execute(take).scalar()
+        conn.commit()
+        if got == 0:  # GET_LOCK's timeout (pg_advisory_lock waits for ever)
+            raise SchemaError(
+                f"another process held trackd's schema lock for {_LOCK_WAIT_S} s; is a "
+                "trackd stuck creating the schema of this database?"
+            )
+        try:
+            yield
+        finally:
+            conn.execute(release)
+            conn.commit()
 
 
 def upgrade(engine: sa.Engine) -> str:

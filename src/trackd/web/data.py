@@ -12,6 +12,9 @@ from trackd.entities.experiments import Experiment
 from trackd.entities.runs import Run
 from trackd.errors import MlflowError
 
+# Pages read to fill one filtered page of experiments; past that the page is shown short.
+_MAX_TOP_UPS = 20
+
 
 async def search_runs(
     services: Any,
@@ -37,20 +40,41 @@ async def search_runs(
 async def search_experiments(
     services: Any,
     *,
+    user: Any,
     filter_string: str | None,
     view_type: str,
     max_results: int,
     order_by: list[str],
     page_token: str | None,
 ) -> tuple[list[Experiment], str | None]:
-    experiments, token = await services.experiments.search(
-        view_type=view_type,
-        max_results=max_results,
-        filter_string=filter_string,
-        order_by=order_by,
-        page_token=page_token,
-    )
-    return list(experiments), token
+    """A page of ``experiments/search`` as ``user`` may see it.
+
+    With authentication on (``user`` is the signed-in ``auth.store.User``), experiments the
+    user may not read are dropped by the same filter as the API's answer
+    (``AuthService.readable``), and the page is topped up from the following ones, so a user
+    who may read a few experiments among thousands is not shown a run of empty pages.
+    """
+    auth = services.extra.get("auth")
+    kept: list[Experiment] = []
+    token = page_token
+    for _ in range(_MAX_TOP_UPS):
+        found, token = await services.experiments.search(
+            view_type=view_type,
+            max_results=max_results - len(kept),
+            filter_string=filter_string,
+            order_by=order_by,
+            page_token=token,
+        )
+        if auth is None or user is None:
+            return list(found), token
+        kept += await auth.readable(user, "experiment", found, _experiment_key)
+        if token is None or len(kept) >= max_results:
+            break
+    return kept, token
+
+
+def _experiment_key(experiment: Experiment) -> str:
+    return str(experiment.experiment_id)
 
 
 async def get_runs(services: Any, run_ids: list[str]) -> list[Run]:

@@ -53,6 +53,8 @@ async def list_page(ui: Any, request: Request) -> Response:
     try:
         experiments, next_token = await search_experiments(
             ui.services,
+            # Set by the auth middleware when authentication is on: the list is filtered.
+            user=getattr(request.state, "trackd_auth_user", None),
             filter_string=name_filter(text),
             view_type=VIEW_TYPES[view],
             max_results=PAGE_SIZE,
