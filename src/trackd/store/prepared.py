@@ -5,7 +5,8 @@ measured on this project's machine, one ``log-metric`` spent ~0.5 ms in statemen
 construction (``Insert.excluded`` aliases, cache keys) against ~10 µs of SQLite work. The
 handful of statements on the write hot paths (log-metric, log-batch, set-tag, log-param,
 create-run) are therefore described once, compiled once for the connection's dialect, and run
-with ``exec_driver_sql``: the transaction, the error wrapping and the pool stay SQLAlchemy's.
+on the driver's cursor inside the connection's transaction; errors are raised as SQLAlchemy's
+exception types, so callers see no difference.
 
 A statement is written as a function of the dialect name returning a SQLAlchemy Core
 statement whose bind parameters are named; callers pass rows as dicts keyed by those names.
@@ -17,7 +18,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 # Above this many rows PostgreSQL gets SQLAlchemy's own execution, which folds an
@@ -54,21 +56,55 @@ class Prepared:
                 self._by_dialect[dialect.name] = found
         return found
 
-    def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> CursorResult[Any]:
+    def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute for one row or many (executemany); ``rows`` must not be empty."""
         compiled = self._compiled(conn)
         if len(rows) > _MULTI_ROW and conn.dialect.name == "postgresql":
-            return conn.execute(compiled.statement, list(rows))
-        params: Any
-        if compiled.order is not None:
-            order = compiled.order
-            params = [tuple(row[name] for name in order) for row in rows]
-        else:
-            params = list(rows)
-        if len(params) == 1:
-            params = params[0]
-        return conn.exec_driver_sql(compiled.sql, params)
+            conn.execute(compiled.statement, list(rows))
+            return
+        cursor = _cursor(conn)
+        try:
+            if len(rows) == 1:
+                _execute(conn, cursor, compiled.sql, _params(compiled, rows[0]))
+            else:
+                _execute(conn, cursor, compiled.sql, [_params(compiled, r) for r in rows], True)
+        finally:
+            cursor.close()
 
     def one(self, conn: Connection, **values: Any) -> Any:
         """The first row of a query run with ``values``, or None."""
-        return self.run(conn, [values]).first()
+        compiled = self._compiled(conn)
+        cursor = _cursor(conn)
+        try:
+            _execute(conn, cursor, compiled.sql, _params(compiled, values))
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+
+def _params(compiled: _Compiled, row: Mapping[str, Any]) -> Any:
+    if compiled.order is None:
+        return row
+    return tuple(row[name] for name in compiled.order)
+
+
+def _cursor(conn: Connection) -> Any:
+    # The driver's own cursor on the connection's current transaction: SQLAlchemy's execution
+    # machinery around a statement costs more than SQLite takes to run these ones.
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _execute(conn: Connection, cursor: Any, sql: str, params: Any, many: bool = False) -> None:
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy would (IntegrityError, OperationalError...), and a broken
+        # connection is invalidated so that the pool never hands it out again.
+        if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor):
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
