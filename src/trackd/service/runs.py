@@ -23,9 +23,11 @@ from trackd.store import inputs as inputs_store
 from trackd.store import metrics as metric_store
 from trackd.store import runs as store
 from trackd.store.database import Database
+from trackd.store.runs_load import load_runs
 from trackd.store.runs_search import search_run_ids
 
 RUN_NAME_TAG = "mlflow.runName"
+_INT64_MAX = 2**63 - 1
 
 
 def require_run(conn: Connection, run_id: str) -> RunInfo:
@@ -74,6 +76,8 @@ class RunService:
             text,
             truncate=self.truncate,
         )
+        if key == RUN_NAME_TAG:  # it renames the run: runs.name is shorter than a tag value
+            v.check_length(f"{path}value" if path else "value", v.MAX_RUN_NAME_LENGTH, cut)
         return key, cut or ""
 
     def check_param(self, key: object, value: object, path: str = "") -> tuple[str, str]:
@@ -96,6 +100,8 @@ class RunService:
         start_time: int | None,
         tags: Sequence[tuple[object, object]],
     ) -> Run:
+        v.check_length("run_name", v.MAX_RUN_NAME_LENGTH, run_name)
+        v.check_length("user_id", v.MAX_USER_ID_LENGTH, user_id)
         checked = [self.check_tag(k, value) for k, value in tags]
         tag_name = next((value for k, value in checked if k == RUN_NAME_TAG), None)
         if run_name and tag_name and run_name != tag_name:
@@ -110,6 +116,13 @@ class RunService:
 
         def work(conn: Connection) -> Run:
             artifact_location = check_active_experiment(conn, experiment_id)
+            artifact_uri = run_artifact_uri(artifact_location or "", run_id)
+            if len(artifact_uri) > v.MAX_RUN_ARTIFACT_URI_LENGTH:
+                raise invalid_parameter(
+                    f"The run's artifact URI {artifact_uri!r} would exceed the maximum length "
+                    f"of {v.MAX_RUN_ARTIFACT_URI_LENGTH} characters; give experiment "
+                    f"{experiment_id} a shorter artifact location."
+                )
             values: dict[str, Any] = {
                 "run_uuid": run_id,
                 "name": name,
@@ -122,7 +135,7 @@ class RunService:
                 "end_time": None,
                 "source_version": "",
                 "lifecycle_stage": ACTIVE,
-                "artifact_uri": run_artifact_uri(artifact_location or "", run_id),
+                "artifact_uri": artifact_uri,
                 "experiment_id": experiment_id,
                 "deleted_time": None,
             }
@@ -146,7 +159,7 @@ class RunService:
 
     async def get(self, run_id: str) -> Run:
         def work(conn: Connection) -> Run:
-            found = store.load_runs(conn, [run_id])
+            found = load_runs(conn, [run_id])
             if not found:
                 raise not_found(f"Run with id={run_id} not found")
             return found[0]
@@ -169,13 +182,15 @@ class RunService:
             run_ids, token = search_run_ids(
                 conn, ids, query.clauses, view_type, query.order_by, query.limit, page_token
             )
-            return store.load_runs(conn, run_ids), token
+            return load_runs(conn, run_ids), token
 
         return await self.db.read(work)
 
     async def update(
         self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
     ) -> RunInfo:
+        v.check_length("run_name", v.MAX_RUN_NAME_LENGTH, run_name)
+
         def work(conn: Connection) -> RunInfo:
             info = require_active_run(conn, run_id)
             values: dict[str, Any] = {}
@@ -348,7 +363,7 @@ def check_metric(
         ts = int(timestamp)
     except ValueError:
         ts = -1
-    if ts < 0:
+    if not 0 <= ts <= _INT64_MAX:  # beyond the BIGINT column: the insert would fail
         raise invalid_parameter(
             f"Invalid value {timestamp!r} for parameter '{where}timestamp' supplied. Timestamp "
             "must be a nonnegative long (64-bit integer)"
@@ -356,9 +371,11 @@ def check_metric(
     try:
         step_value = 0 if step is None or step == "" else int(step)  # type: ignore[call-overload]
     except (TypeError, ValueError):
+        step_value = None
+    if step_value is None or not -_INT64_MAX - 1 <= step_value <= _INT64_MAX:
         raise invalid_parameter(
             f"Invalid value {step!r} for parameter '{where}step' supplied. Step must be a "
             "valid long (64-bit integer)."
-        ) from None
+        )
     v.check_length("Metric name", v.MAX_ENTITY_KEY_LENGTH, key)
     return key, number, ts, step_value  # type: ignore[return-value]

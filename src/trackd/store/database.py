@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +42,7 @@ log = logging.getLogger("trackd.database")
 # readers and other writers never wait long behind it.
 MAX_GROUP = 256
 # A whole group is retried unit by unit after a deadlock or a lost connection.
-_RETRIES = 3
+_RETRIES = 5
 
 
 class _Job:
@@ -193,7 +194,8 @@ class Database:
                     value = job.fn(conn)
             except OperationalError as exc:
                 if attempt + 1 < _RETRIES:
-                    time.sleep(0.05 * (attempt + 1))
+                    # Jittered, so that instances which deadlocked do not collide again.
+                    time.sleep(0.05 * (attempt + 1) * (0.5 + random.random()))
                     continue
                 _settle(job, None, _unavailable(exc))
             except BaseException as exc:

@@ -1,0 +1,145 @@
+"""Whole runs (info, latest metrics, params, tags, inputs, outputs) in one query per table.
+
+A page of search results loads 100 runs at once, so this is on the hot path of ``runs/search``
+and of the UI's runs table. Measured costs it avoids: building the statements per call with a
+hundred ids coerced one by one, fetching rows one at a time, sorting children under the
+database's (linguistic) collation, and on PostgreSQL a hundred bind parameters that the driver
+re-parses every time (there the ids travel as one array: ``= ANY(%(ids)s)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter, itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from trackd.entities.metrics import Metric, from_stored
+from trackd.entities.runs import Dataset, DatasetInput, Run, RunInfo
+from trackd.store.tables import datasets, input_tags, inputs, latest_metrics, params, runs, tags
+
+_R, _m, _p, _t, _i, _d, _it = (
+    runs.c,
+    latest_metrics.c,
+    params.c,
+    tags.c,
+    inputs.c,
+    datasets.c,
+    input_tags.c,
+)
+INFO_COLUMNS = (
+    _R.run_uuid,
+    _R.experiment_id,
+    _R.name,
+    _R.user_id,
+    _R.status,
+    _R.start_time,
+    _R.end_time,
+    _R.artifact_uri,
+    _R.lifecycle_stage,
+)
+_by_key = attrgetter("key")
+_first = itemgetter(0)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    info: Any
+    metrics: Any
+    params: Any
+    tags: Any
+    datasets: Any
+    input_tags: Any
+    model_links: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    if dialect == "postgresql":
+        ids: Any = bindparam("ids", type_=ARRAY(String))
+
+        def one_of(column: Any) -> Any:
+            return column == any_(ids)
+    else:
+        ids = bindparam("ids", expanding=True)
+
+        def one_of(column: Any) -> Any:
+            return column.in_(ids)
+
+    return _Statements(
+        info=select(*INFO_COLUMNS).where(one_of(_R.run_uuid)),
+        metrics=select(_m.run_uuid, _m.key, _m.value, _m.timestamp, _m.step, _m.is_nan).where(
+            one_of(_m.run_uuid)
+        ),
+        params=select(_p.run_uuid, _p.key, _p.value).where(one_of(_p.run_uuid)),
+        tags=select(_t.run_uuid, _t.key, _t.value).where(one_of(_t.run_uuid)),
+        datasets=select(
+            _i.input_uuid,
+            _i.destination_id,
+            _d.name,
+            _d.digest,
+            _d.dataset_source_type,
+            _d.dataset_source,
+            _d.dataset_schema,
+            _d.dataset_profile,
+        )
+        .join(datasets, _d.dataset_uuid == _i.source_id)
+        .where(_i.destination_type == "RUN", one_of(_i.destination_id)),
+        input_tags=select(_it.input_uuid, _it.name, _it.value).where(one_of(_it.input_uuid)),
+        model_links=select(_i.source_type, _i.source_id, _i.destination_id, _i.step).where(
+            _i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")), one_of(_i.source_id)
+        ),
+    )
+
+
+def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
+    """Whole runs in the order of ``run_ids`` (unknown ids are skipped); children by key."""
+    if not run_ids:
+        return []
+    sql = _statements(conn.dialect.name)
+    ids = list(run_ids)
+    found = {row[0]: Run(RunInfo(*row)) for row in conn.execute(sql.info, {"ids": ids}).all()}
+    if not found:
+        return []
+    present = {"ids": list(found)}
+    for run_id, key, value, ts, step, is_nan in conn.execute(sql.metrics, present).all():
+        found[run_id].metrics.append(Metric(key, from_stored(value, is_nan), ts or 0, step))
+    for run_id, key, value in conn.execute(sql.params, present).all():
+        found[run_id].params.append((key, value))
+    for run_id, key, value in conn.execute(sql.tags, present).all():
+        found[run_id].tags.append((key, value))
+    for run in found.values():
+        run.metrics.sort(key=_by_key)
+        run.params.sort()
+        run.tags.sort(key=_first)
+    _load_io(conn, sql, found, present)
+    return [found[i] for i in ids if i in found]
+
+
+def _load_io(
+    conn: Connection, sql: _Statements, found: dict[str, Run], present: dict[str, list[str]]
+) -> None:
+    """Dataset inputs, model inputs and model outputs, all kept in the ``inputs`` table."""
+    dataset_inputs: dict[str, DatasetInput] = {}
+    for input_uuid, run_id, name, digest, source_type, source, schema, profile in conn.execute(
+        sql.datasets, present
+    ).all():
+        entry = DatasetInput(Dataset(name, digest, source_type, source, schema, profile))
+        dataset_inputs[input_uuid] = entry
+        found[run_id].dataset_inputs.append(entry)
+    if dataset_inputs:
+        for input_uuid, name, value in conn.execute(
+            sql.input_tags, {"ids": list(dataset_inputs)}
+        ).all():
+            dataset_inputs[input_uuid].tags.append((name, value))
+        for entry in dataset_inputs.values():
+            entry.tags.sort(key=_first)
+    for source_type, run_id, model_id, step in conn.execute(sql.model_links, present).all():
+        if source_type == "RUN_INPUT":
+            found[run_id].model_inputs.append(model_id)
+        else:
+            found[run_id].model_outputs.append((model_id, step or 0))
