@@ -30,13 +30,27 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "port": ("MLFLOW_PORT",),
     "workers": ("MLFLOW_WORKERS",),
     "static_prefix": ("MLFLOW_STATIC_PREFIX",),
+    # MLflow 3.x's security middleware settings, same names and meaning.
+    "allowed_hosts": ("MLFLOW_SERVER_ALLOWED_HOSTS",),
+    "cors_allowed_origins": ("MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",),
+    "x_frame_options": ("MLFLOW_SERVER_X_FRAME_OPTIONS",),
+    "disable_security_middleware": ("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE",),
     # trackd's own production settings (MLflow has no variables for these).
     "auth": ("TRACKD_AUTH",),
     "ssl_certfile": ("TRACKD_SSL_CERTFILE",),
     "ssl_keyfile": ("TRACKD_SSL_KEYFILE",),
     "access_log_format": ("TRACKD_ACCESS_LOG_FORMAT",),
+    "max_request_body_mb": ("TRACKD_MAX_REQUEST_BODY_MB",),
 }
 ACCESS_LOG_FORMATS = ("text", "json")
+X_FRAME_OPTIONS = ("SAMEORIGIN", "DENY", "NONE")
+# MLflow's default Host allow list: loopback names and private (RFC 1918, IPv6 unique-local)
+# addresses, on any port. Entries are host names, fnmatch patterns or CIDR networks.
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0", "10.0.0.0/8",
+                         "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+# Large enough for the largest JSON body MLflow accepts (a dataset profile of up to 16 MB,
+# escaped, in log-inputs); artifact uploads stream and are not limited.
+DEFAULT_MAX_REQUEST_BODY_MB = 64
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -64,6 +78,15 @@ class Settings:
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     access_log_format: str = "text"
+    # Host headers served. The command line's default is MLflow's, DEFAULT_ALLOWED_HOSTS
+    # (settings_from_env fills it in); an app built from Settings() directly (tests,
+    # embedding) checks no Host.
+    allowed_hosts: tuple[str, ...] = ("*",)
+    # Browser origins that may call the API across origins (besides localhost ones).
+    cors_allowed_origins: tuple[str, ...] = ()
+    x_frame_options: str = "SAMEORIGIN"
+    disable_security_middleware: bool = False
+    max_request_body_mb: int = DEFAULT_MAX_REQUEST_BODY_MB
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -106,10 +129,28 @@ def normalize_static_prefix(prefix: str | None) -> str:
     return prefix.rstrip("/")
 
 
+def parse_list(raw: str) -> tuple[str, ...]:
+    """A comma-separated setting (``a.example.com, 10.*``) as its non-empty items."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def check_x_frame_options(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in X_FRAME_OPTIONS:
+        raise ConfigError(f"X-Frame-Options {raw!r}: use one of {', '.join(X_FRAME_OPTIONS)}")
+    return value
+
+
+def check_max_request_body_mb(value: int) -> int:
+    if value < 1:
+        raise ConfigError(f"the request body limit must be at least 1 MiB, not {value}")
+    return value
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from MLflow's environment variables alone (flags are applied on top)."""
     env = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, object] = {"allowed_hosts": DEFAULT_ALLOWED_HOSTS}
     for name, variables in ENV_NAMES.items():
         raw = next((env[v] for v in variables if env.get(v)), None)
         if raw is None:
@@ -123,15 +164,20 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _convert(name: str, variable: str, raw: str) -> object:
-    if name in ("serve_artifacts", "auth"):
+    if name in ("serve_artifacts", "auth", "disable_security_middleware"):
         return parse_bool(variable, raw)
+    if name in ("allowed_hosts", "cors_allowed_origins"):
+        return parse_list(raw)
+    if name == "x_frame_options":
+        return check_x_frame_options(raw)
     if name == "access_log_format" and raw not in ACCESS_LOG_FORMATS:
         raise ConfigError(f"{variable}={raw!r}: use one of {', '.join(ACCESS_LOG_FORMATS)}")
-    if name in ("port", "workers"):
+    if name in ("port", "workers", "max_request_body_mb"):
         try:
-            return int(raw)
+            number = int(raw)
         except ValueError as exc:
             raise ConfigError(f"{variable}={raw!r} is not an integer") from exc
+        return check_max_request_body_mb(number) if name == "max_request_body_mb" else number
     if name == "static_prefix":
         return normalize_static_prefix(raw)
     return raw

@@ -26,6 +26,10 @@ REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 ABORTED = "ABORTED"
 RESOURCE_CONFLICT = "RESOURCE_CONFLICT"
+# trackd's own: the artifact store is full. HTTP 507 (Insufficient Storage), which MLflow's
+# client does not retry, so an upload fails at once with the message instead of after minutes
+# of retries (it retries 429 and 500); the client reads an unknown code as INTERNAL_ERROR.
+INSUFFICIENT_STORAGE = "INSUFFICIENT_STORAGE"
 
 # MLflow's ERROR_CODE_TO_HTTP_STATUS; any code not listed answers 500.
 _STATUS_BY_CODE: dict[str, int] = {
@@ -51,6 +55,7 @@ _STATUS_BY_CODE: dict[str, int] = {
     NOT_IMPLEMENTED: 501,
     TEMPORARILY_UNAVAILABLE: 503,
     "DEADLINE_EXCEEDED": 504,
+    INSUFFICIENT_STORAGE: 507,
 }
 
 # MLflow 3.x adds these to error bodies; the client derives them when absent, but sending

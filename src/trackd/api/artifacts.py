@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from trackd.api._http import Fields
 from trackd.api.router import Call
 from trackd.artifacts.base import ArtifactStore, FileEntry
 from trackd.artifacts.mime import attachment, guess_type
@@ -115,7 +116,8 @@ async def mpu_complete(call: Call) -> Any:
         return refused
     f = await call.fields()
     store, path = _upload_target(call, f.raw("path"))
-    parts = [(int(p.get("part_number") or 0), str(p.get("etag") or "")) for p in f.objects("parts")]
+    parts = [(part.integer("part_number", default=0), part.string("etag", default=""))
+             for part in (Fields(p, from_query=False) for p in f.objects("parts"))]
     await store.complete_multipart_upload(path, f.string("upload_id") or "", parts)
     return {}
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
+from trackd.api.openapi import document_json
 from trackd.api.router import Call
 from trackd.artifacts.capabilities import proxy_transfer_capabilities
 
@@ -22,3 +25,15 @@ async def server_info(call: Call) -> dict[str, Any]:
         "read_only": call.services.db.read_only,
         "server": "trackd",
     }
+
+
+async def openapi(call: Call) -> Response:
+    """``GET /openapi.json``: the OpenAPI description of every route in the route table.
+
+    At the root of the static prefix rather than under ``/api/2.0/mlflow/``: it describes the
+    2.0 and 3.0 prefixes and the unprefixed routes alike, it stays out of MLflow's namespace,
+    and ``/openapi.json`` is where OpenAPI tools look first.
+    """
+    settings = call.services.settings
+    return Response(document_json(settings.static_prefix, settings.auth),
+                    media_type="application/json")

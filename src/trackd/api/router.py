@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from trackd.api import nul
 from trackd.api._http import Fields, error_response, json_response, read_fields
 from trackd.errors import INTERNAL_ERROR, MlflowError
 
@@ -61,7 +62,9 @@ def compile_path(path: str) -> re.Pattern[str]:
         pattern += re.escape(path[last : match.start()])
         pattern += f"(?P<{match.group(1)}>.+)" if match.group(2) else f"(?P<{match.group(1)}>[^/]+)"
         last = match.end()
-    return re.compile("^" + pattern + re.escape(path[last:]) + "$")
+    # DOTALL and \Z: a parameter may hold any character, a newline included (a '$' would also
+    # match before a trailing newline, and '.' would stop at one).
+    return re.compile("^" + pattern + re.escape(path[last:]) + r"\Z", re.DOTALL)
 
 
 class Router:
@@ -110,6 +113,8 @@ class Router:
                 headers={"Allow": ", ".join(sorted(methods))},
             )
         try:
+            if nul.any_has_nul(params.values()):
+                raise nul.refused("request path")
             result = await handler(Call(request, self.services, params))
         except MlflowError as exc:
             return error_response(exc)

@@ -66,10 +66,12 @@ MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow-artifacts/presigned/{artifact_path:path}", artifacts.presigned_download),
 ]
 
-# Routes without a version prefix (only the static prefix applies), used by web UIs.
+# Routes without a version prefix (only the static prefix applies): downloads for web UIs, and
+# the OpenAPI document describing every route here (api/openapi/).
 UNPREFIXED: list[tuple[str, str, Handler]] = [
     ("GET", "/get-artifact", artifacts.get_artifact),
     ("GET", "/model-versions/get-artifact", mv.get_artifact),
+    ("GET", "/openapi.json", misc.openapi),
 ]
 
 

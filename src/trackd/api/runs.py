@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trackd.api._http import Fields
+from trackd.api._http import POINTS_STATE_KEY, Fields
 from trackd.api.router import Call
 from trackd.entities.experiments import VIEW_TYPES
 from trackd.entities.metrics import Metric
@@ -99,7 +99,7 @@ def _metric(item: dict[str, Any], path: str = "") -> Metric:
     key, value, ts, step = check_metric(
         item.get("key"), item.get("value"), item.get("timestamp"), item.get("step"), path
     )
-    return _point(item, key, value, ts, step)
+    return _point(item, key, value, ts, step, path)
 
 
 def _metrics(items: list[dict[str, Any]]) -> list[Metric]:
@@ -124,10 +124,11 @@ def _metrics(items: list[dict[str, Any]]) -> list[Metric]:
             and key in accepted
             and type(value) in _JSON_NUMBERS
             and type(ts) is int
-            and ts >= 0
-            and (step is None or type(step) is int)
+            and 0 <= ts <= _INT64_MAX
+            and (step is None or (type(step) is int and _INT64_MIN <= step <= _INT64_MAX))
         ):
-            points.append(_point(item, key, float(value), ts, step or 0))  # type: ignore[arg-type]
+            point = _point(item, key, float(value), ts, step or 0, f"metrics[{i}]")  # type: ignore[arg-type]
+            points.append(point)
         else:
             point = _metric(item, f"metrics[{i}]")
             accepted.add(point.key)
@@ -136,18 +137,35 @@ def _metrics(items: list[dict[str, Any]]) -> list[Metric]:
 
 
 _JSON_NUMBERS = (int, float)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+# The columns of logged_model_metrics (and of inputs, for model ids) hold at most this many
+# characters; a longer value names nothing and would make PostgreSQL refuse the insert.
+_MODEL_ID_LENGTH = 36
+_POINT_LINKS = {"model_id": _MODEL_ID_LENGTH, "dataset_name": 500, "dataset_digest": 36}
 
 
-def _point(item: dict[str, Any], key: str, value: float, ts: int, step: int) -> Metric:
-    return Metric(
-        key,
-        value,
-        ts,
-        step,
-        model_id=item.get("model_id") or None,
-        dataset_name=item.get("dataset_name") or None,
-        dataset_digest=item.get("dataset_digest") or None,
-    )
+def _optional_text(item: dict[str, Any], name: str, limit: int, path: str) -> str | None:
+    """An optional string field of a nested object: absent or empty is None."""
+    value = item.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        shown = repr(value)
+        shown = shown if len(shown) <= 100 else shown[:100] + "..."
+        where = f"{path}.{name}" if path else name
+        raise invalid_parameter(
+            f"Invalid value {shown} for parameter '{where}' supplied: expected a string of at "
+            f"most {limit} characters."
+        )
+    return value
+
+
+def _point(
+    item: dict[str, Any], key: str, value: float, ts: int, step: int, path: str = ""
+) -> Metric:
+    links = {name: _optional_text(item, name, limit, path) for name, limit in _POINT_LINKS.items()}
+    return Metric(key, value, ts, step, **links)
 
 
 async def log_metric(call: Call) -> None:
@@ -156,6 +174,7 @@ async def log_metric(call: Call) -> None:
     if f.raw("key") in (None, ""):
         f.string("key", required=True)
     await call.services.runs.log_batch(run_id, [_metric(f.data)], (), ())
+    call.request.scope.setdefault("state", {})[POINTS_STATE_KEY] = 1
 
 
 async def log_batch(call: Call) -> None:
@@ -193,6 +212,7 @@ async def log_batch(call: Call) -> None:
         runs.check_tag(t.get("key"), t.get("value"), f"tags[{i}].") for i, t in enumerate(raw_tags)
     ]
     await runs.log_batch(run_id, metrics, params, tags)
+    call.request.scope.setdefault("state", {})[POINTS_STATE_KEY] = len(metrics)
 
 
 async def log_outputs(call: Call) -> None:
@@ -201,17 +221,17 @@ async def log_outputs(call: Call) -> None:
     models = f.objects("models")
     outputs = []
     for i, model in enumerate(models):
-        model_id = model.get("model_id")
-        if not isinstance(model_id, str) or not model_id:
+        model_id = _optional_text(model, "model_id", _MODEL_ID_LENGTH, f"models[{i}]")
+        if model_id is None:
             raise invalid_parameter(f"Missing value for required parameter 'models[{i}].model_id'.")
-        step = model.get("step") or 0
-        outputs.append((model_id, int(step)))
+        outputs.append((model_id, Fields(model, from_query=False).integer("step", default=0)))
     await call.services.runs.log_outputs(run_id, outputs)
 
 
 _DATASET_LIMITS = {
     "name": 500,
     "digest": 36,
+    "source_type": 36,
     "source": 65535,
     "schema": 1048575,
     "profile": 16777215,
@@ -240,7 +260,12 @@ def _dataset_input(item: dict[str, Any], index: int) -> DatasetInput:
             raise invalid_parameter(f"Dataset {name} exceeds the maximum length of {limit}")
         values[name] = value
     tags = []
-    for tag in item.get("tags") or []:
+    raw_tags = item.get("tags") or []
+    if not isinstance(raw_tags, list) or not all(isinstance(t, dict) for t in raw_tags):
+        raise invalid_parameter(
+            f"Invalid value for parameter 'datasets[{index}].tags': expected a list of objects."
+        )
+    for tag in raw_tags:
         key, value = tag.get("key"), tag.get("value")
         if not isinstance(key, str) or not key or len(key) > 255:
             raise invalid_parameter(f"Invalid input tag key {key!r} (1 to 255 characters).")
@@ -256,5 +281,9 @@ async def log_inputs(call: Call) -> None:
     f = await call.fields()
     run_id = v.check_run_id(f.string("run_id", required=True))
     datasets = [_dataset_input(d, i) for i, d in enumerate(f.objects("datasets"))]
-    model_ids = [m.get("model_id") for m in f.objects("models") if m.get("model_id")]
+    found = (
+        _optional_text(m, "model_id", _MODEL_ID_LENGTH, f"models[{i}]")
+        for i, m in enumerate(f.objects("models"))
+    )
+    model_ids = [model_id for model_id in found if model_id is not None]
     await call.services.runs.log_inputs(run_id, datasets, model_ids)

@@ -9,6 +9,7 @@ so readers never see a partial file and either server hides the other's staging 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -29,9 +30,13 @@ from trackd.artifacts.base import (
 )
 from trackd.artifacts.paths import INVALID_PATH, UPLOAD_TEMP_PREFIX, local_path_of
 from trackd.config import Settings
-from trackd.errors import invalid_parameter
+from trackd.errors import INSUFFICIENT_STORAGE, MlflowError, invalid_parameter
 
 _run = anyio.to_thread.run_sync
+# Bytes of an upload handed to a writing thread at once: fewer thread hand-offs than one per
+# body piece (~64 KiB), still a small, bounded amount of memory per upload.
+WRITE_BATCH = 4 * CHUNK_SIZE
+_IOV_MAX = 512
 
 
 def _read_umask() -> int:
@@ -42,6 +47,23 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+# A full (or capped) filesystem is the operator's problem, not the client's: said plainly.
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "No space left on the artifact store",
+    errno.EDQUOT: "The artifact store's disk quota is exhausted",
+    errno.EFBIG: "The file is larger than the artifact store accepts",
+}
+
+
+def storage_error(exc: OSError, path: str) -> MlflowError | None:
+    """MLflow's error JSON (507) for a filesystem that cannot take the file, else None."""
+    reason = _STORAGE_ERRORS.get(exc.errno or 0)
+    if reason is None:
+        return None
+    return MlflowError(f"{reason}: could not store '{path}' ({exc.strerror}). Nothing was "
+                       "kept; free space on the artifact destination and upload it again.",
+                       INSUFFICIENT_STORAGE)
 
 
 class LocalArtifactStore(ArtifactStore):
@@ -94,27 +116,42 @@ class LocalArtifactStore(ArtifactStore):
 
     async def write(self, path: str, chunks: AsyncIterable[bytes]) -> int:
         full = await _run(self._full, path)
-        directory, name = os.path.split(full)
+        name = os.path.basename(full)
         if name.startswith(UPLOAD_TEMP_PREFIX):
             raise invalid_parameter(
                 f"Invalid artifact file name: '{name}'. Artifact names starting with "
                 f"'{UPLOAD_TEMP_PREFIX}' are reserved."
             )
-        created, (fd, staging) = await _run(_stage, directory)
+        try:
+            return await self._write(full, path, chunks)
+        except OSError as exc:
+            refused = storage_error(exc, path)
+            if refused is None:
+                raise
+            raise refused from exc
+
+    async def _write(self, full: str, path: str, chunks: AsyncIterable[bytes]) -> int:
+        created, (fd, staging) = await _run(_stage, os.path.dirname(full))
         published = False
         try:
             total = 0
-            with os.fdopen(fd, "wb") as fh:
-                pending = bytearray()
+            try:
+                # Body pieces are gathered, not copied, and handed to a thread in batches of
+                # about WRITE_BATCH bytes, each written with one writev call.
+                pieces: list[bytes] = []
+                size = 0
                 async for chunk in chunks:
-                    pending += chunk
-                    if len(pending) >= CHUNK_SIZE:
-                        total += len(pending)
-                        await _run(fh.write, pending)
-                        pending = bytearray()
-                if pending:
-                    total += len(pending)
-                    await _run(fh.write, pending)
+                    pieces.append(chunk)
+                    size += len(chunk)
+                    if size >= WRITE_BATCH:
+                        await _run(_write_all, fd, pieces)
+                        total += size
+                        pieces, size = [], 0
+                if pieces:
+                    await _run(_write_all, fd, pieces)
+                    total += size
+            finally:
+                os.close(fd)
             await _run(_publish, staging, full, path)
             published = True
             return total
@@ -173,6 +210,19 @@ def _open_for_read(full: str, path: str) -> IO[bytes]:
         raise missing_artifact(path) from None
 
 
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    views = [memoryview(p) for p in pieces if p]
+    while views:
+        written = os.writev(fd, views[:_IOV_MAX])
+        while written and views:  # drop what was written, including a partial piece
+            if written >= len(views[0]):
+                written -= len(views[0])
+                views.pop(0)
+            else:
+                views[0] = views[0][written:]
+                written = 0
+
+
 def _stage(directory: str) -> tuple[list[str], tuple[int, str]]:
     """Create missing parent directories and a staging file; return both for cleanup."""
     for _ in range(3):
@@ -181,6 +231,9 @@ def _stage(directory: str) -> tuple[list[str], tuple[int, str]]:
             return created, tempfile.mkstemp(dir=directory, prefix=UPLOAD_TEMP_PREFIX)
         except FileNotFoundError:
             continue  # a failed upload next door removed the directory it had just created
+        except OSError:
+            _remove_empty(created)  # a full disk: leave no empty directories behind either
+            raise
     raise invalid_parameter(f"Could not create the artifact directory {directory!r}")
 
 
@@ -195,7 +248,11 @@ def _make_dirs(directory: str) -> list[str]:
         if parent == probe:
             break
         probe = parent
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError:
+        _remove_empty(missing)  # the part made before the disk filled up
+        raise
     return missing  # deepest first
 
 
@@ -210,9 +267,15 @@ def _publish(staging: str, full: str, path: str) -> None:
 def _discard(staging: str, created: list[str]) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(staging)
+    _remove_empty(created)
+
+
+def _remove_empty(created: list[str]) -> None:
     for directory in created:  # deepest first; a directory someone else filled stays
         try:
             os.rmdir(directory)
+        except FileNotFoundError:
+            continue  # never made (makedirs stopped above it) or already gone
         except OSError:
             break
 

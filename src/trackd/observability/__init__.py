@@ -1,9 +1,15 @@
-"""Production layers around the app: metrics and access logs, ``/ready``, and authentication.
+"""Production layers around the app: metrics and access logs, security, ``/ready``, and
+authentication.
 
 :func:`install` builds the stack once per app, outermost first::
 
-    RequestObserver (count, time, JSON access log) -> AuthMiddleware (when on)
-        -> OpsEndpoints (/ready, /metrics) -> the app's own dispatch
+    RequestObserver (count, time, JSON access log) -> SecurityMiddleware (Host, CORS, headers)
+        -> RequestBodyLimit -> AuthMiddleware (when on) -> OpsEndpoints (/ready, /metrics)
+        -> the app's own dispatch
+
+The security layer sits inside the observer, so refused requests are counted and logged like
+any other, and outside authentication, because browsers send CORS preflights without
+credentials. The body limit comes before authentication, which reads JSON bodies whole.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Any
 from trackd.api.routes import api_routes
 from trackd.observability.metrics import Metrics
 from trackd.observability.middleware import OpsEndpoints, RequestObserver
+from trackd.request_limits import MIB, RequestBodyLimit
+from trackd.security import SecurityMiddleware
 
 __all__ = ["Metrics", "OpsEndpoints", "RequestObserver", "install"]
 
@@ -42,5 +50,8 @@ def install(app: Any) -> None:
             return router.resolve(path) is not None
 
         entry = AuthMiddleware(entry, auth, settings.static_prefix, served=served)
+    entry = RequestBodyLimit(entry, settings.max_request_body_mb * MIB)
+    if not settings.disable_security_middleware:
+        entry = SecurityMiddleware(entry, settings)
     app.entry = RequestObserver(entry, metrics, static_prefix=settings.static_prefix,
                                 json_access_log=settings.access_log_format == "json")

@@ -2,8 +2,8 @@
 
 :class:`RequestObserver` wraps everything, authentication included, so 401s are counted too.
 Its cost per request is one route-name lookup (a dict hit for fixed paths), two label lookups
-and a histogram observation; bodies are only looked at for ``log-batch`` (to count its points)
-and for artifact transfers (to add up their sizes, by chunk length).
+and a histogram observation. Bodies are never parsed here: handlers note the metric points
+they stored in the request state, and artifact transfers are summed by chunk length.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trackd.api._http import json_response
+from trackd.api._http import POINTS_STATE_KEY, json_response
 from trackd.observability.metrics import Metrics
 from trackd.store.database import Database
 
@@ -51,17 +51,16 @@ class RequestObserver:
         status = 500
         sent_bytes = 0
         counting = route.endswith(_ARTIFACT_ROUTES)
-        batch = route.endswith("/runs/log-batch")
-        received: list[bytes] = []
+        uploaded = 0
+        # Handlers that ingest metric points say how many in the request state (scope["state"]
+        # is shared by every copy of the scope made further in).
+        state = scope.setdefault("state", {})
 
         async def observed_receive() -> Message:
+            nonlocal uploaded
             message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                if batch:
-                    received.append(chunk)
-                elif counting and method == "PUT":
-                    self.metrics.artifact_bytes.labels("upload").inc(len(chunk))
+            if counting and message["type"] == "http.request":
+                uploaded += len(message.get("body", b""))
             return message
 
         async def observed_send(message: Message) -> None:
@@ -73,27 +72,21 @@ class RequestObserver:
             await send(message)
 
         try:
-            await self.app(scope, observed_receive, observed_send)
+            await self.app(scope, observed_receive if counting else receive, observed_send)
         finally:
             elapsed = time.perf_counter() - started
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
             if status == 200:
-                self._count_ingest(route, method, received, sent_bytes, counting)
+                self._count_ingest(method, state.get(POINTS_STATE_KEY, 0), sent_bytes, counting)
+            if counting and method == "PUT" and uploaded:
+                self.metrics.artifact_bytes.labels("upload").inc(uploaded)
             if self.json_access_log:
                 self._log(scope, route, status, elapsed, sent_bytes)
 
-    def _count_ingest(self, route: str, method: str, received: list[bytes], sent: int,
-                      artifact: bool) -> None:
-        if route.endswith("/runs/log-metric"):
-            self.metrics.metric_points.inc()
-        elif received:
-            try:
-                body = orjson.loads(b"".join(received))
-            except orjson.JSONDecodeError:
-                return
-            if isinstance(body, dict) and isinstance(body.get("metrics"), list):
-                self.metrics.metric_points.inc(len(body["metrics"]))
+    def _count_ingest(self, method: str, points: int, sent: int, artifact: bool) -> None:
+        if points:
+            self.metrics.metric_points.inc(points)
         elif artifact and method == "GET":
             self.metrics.artifact_bytes.labels("download").inc(sent)
 

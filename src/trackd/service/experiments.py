@@ -85,6 +85,7 @@ class ExperimentService:
         self, name: object, artifact_location: str | None, tags: list[tuple[str, object]]
     ) -> int:
         name = v.check_experiment_name(name)
+        v.check_length("artifact_location", v.MAX_ARTIFACT_LOCATION_LENGTH, artifact_location)
         checked_tags = [_check_tag(k, value) for k, value in tags]
 
         def work(conn: Connection) -> int:

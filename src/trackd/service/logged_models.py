@@ -91,6 +91,10 @@ class LoggedModelService:
         tags: Sequence[tuple[object, object]],
     ) -> LoggedModel:
         check_model_name(name)
+        # logged_models.name / model_type are VARCHAR(500), source_run_id VARCHAR(32).
+        v.check_length("name", 500, name)
+        v.check_length("model_type", 500, model_type)
+        v.check_length("source_run_id", v.MAX_RUN_ID_LENGTH, source_run_id)
         checked_params = _check_pairs(params, "params")
         checked_tags = _check_pairs(tags, "tags")
         model_id = "m-" + uuid.uuid4().hex

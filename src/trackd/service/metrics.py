@@ -49,7 +49,9 @@ class MetricService:
 
         def work(conn: Connection) -> tuple[list[HistoryRow], str | None]:
             require_run(conn, run_id)
-            limit = None if max_results is None else max_results + 1
+            # One more than asked tells whether a next page exists; the +1 must stay in the
+            # 64-bit range SQL's LIMIT takes (no history comes near that many points).
+            limit = None if max_results is None else min(max_results, 2**63 - 2) + 1
             rows = store.history(conn, run_id, key, limit=limit, after=after)
             if max_results is not None and len(rows) > max_results:
                 rows = rows[:max_results]

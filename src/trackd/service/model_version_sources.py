@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from trackd.artifacts import paths
 from trackd.entities.registry import IS_PROMPT_TAG, ModelVersion, canonical_stage
 from trackd.errors import MlflowError, invalid_parameter, not_found
-from trackd.service.registered_models import require_version
+from trackd.service.registered_models import parse_version, require_version
 from trackd.store import model_versions as store
 from trackd.store import registered_models as rm_store
 from trackd.store import runs as run_store
@@ -157,8 +157,8 @@ def _registry_source(conn: Connection, source: str, name: str, ref: str) -> Mode
         if number is None:
             raise invalid_parameter(f"Registered model alias {ref[1:]} not found.")
         return require_version(conn, name, number)
-    if ref.isdigit():
-        return require_version(conn, name, int(ref))
+    if ref.isascii() and ref.isdigit():  # not '²', which isdigit() admits and int() refuses
+        return require_version(conn, name, parse_version(ref))
     stages = None if ref.lower() == "latest" else {canonical_stage(ref)}
     candidates = [
         mv for mv in rm[0].latest_versions if stages is None or mv.current_stage in stages

@@ -86,6 +86,7 @@ class ModelVersionService:
             else:
                 found = resolve_source(conn, source, run_id, model_id)
             v.check_length("storage_location", MAX_SOURCE_LENGTH, found.storage_location)
+            v.check_length("run_id", v.MAX_RUN_ID_LENGTH, found.run_id)  # VARCHAR(32)
             require_model(conn, name, lock=True)  # the lock serialises version numbering
             now = now_ms()
             rm_store.update_model(conn, name, {"last_updated_time": now})

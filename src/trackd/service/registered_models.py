@@ -31,6 +31,7 @@ MAX_DESCRIPTION_LENGTH = 5000  # registered_models/model_versions.description is
 # 100000: a longer value cannot be stored on PostgreSQL/MySQL, so trackd says so with a 400.
 MAX_MODEL_TAG_VALUE_LENGTH = 5000
 MAX_NAME_LENGTH = 256
+_VERSION_NUMBER = re.compile(r"[+-]?[0-9]+")  # int() would also take "²" and "1_0"
 
 _ALIAS = re.compile(r"[\w\-]*")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
@@ -63,12 +64,13 @@ def check_model_name(name: object, field: str = "name") -> str:
 
 
 def parse_version(version: object) -> int:
-    try:
-        return int(str(version).strip())
-    except ValueError:
-        raise invalid_parameter(
-            f"Parameter 'version' must be an integer, got '{version}'."
-        ) from None
+    """A version number; model_versions.version is a 32-bit INTEGER, so a bigger number names
+    no version (and would overflow the query on PostgreSQL)."""
+    text = str(version).strip()
+    number = int(text) if _VERSION_NUMBER.fullmatch(text) else None
+    if number is None or not -(2**31) <= number < 2**31:
+        raise invalid_parameter(f"Parameter 'version' must be an integer, got '{version}'.")
+    return number
 
 
 def check_alias(alias: object) -> str:

@@ -15,7 +15,15 @@ from trackd.errors import invalid_parameter, missing_parameter
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
-MAX_EXPERIMENT_NAME_LENGTH = 500
+# MLflow checks 500, but its experiments.name column is VARCHAR(256): PostgreSQL and MySQL
+# refuse anything longer (MLflow answers them a 500), SQLite would keep a name no other backend
+# can hold. The column decides, the same way on every database.
+MAX_EXPERIMENT_NAME_LENGTH = 256
+MAX_ARTIFACT_LOCATION_LENGTH = 256  # experiments.artifact_location
+MAX_RUN_NAME_LENGTH = 250  # runs.name (also what an mlflow.runName tag sets)
+MAX_USER_ID_LENGTH = 256  # runs.user_id
+MAX_RUN_ARTIFACT_URI_LENGTH = 200  # runs.artifact_uri: experiment location + /<run id>/artifacts
+MAX_RUN_ID_LENGTH = 32  # every run_uuid / run_id column
 MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
 MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
 MAX_REGISTRY_TAG_KEY_LENGTH = 250
@@ -24,9 +32,11 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
 MAX_BATCH_REQUEST_BYTES = 1_000_000
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 _NAME_CHARACTERS = re.compile(r"[/\w.\- :]*")
 _RUN_ID = re.compile(r"[a-zA-Z0-9][\w\-]{0,255}")
+_DECIMAL = re.compile(r"-?[0-9]+")
 
 _BAD_CHARACTERS = (
     "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), "
@@ -78,16 +88,24 @@ def check_run_id(run_id: str, path: str = "run_id") -> str:
 
 
 def parse_experiment_id(experiment_id: object) -> int:
-    """Experiment ids are decimal integers in MLflow's SQL store."""
+    """Experiment ids are decimal integers in MLflow's SQL store.
+
+    The column is a 32-bit INTEGER (SQLite's is wider, but MLflow's ids are sequential): a
+    number outside that range names no experiment, and handed to the database it would raise
+    an overflow error instead of an answer.
+    """
+    parsed: int | None = None
     if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
-        return experiment_id
-    if isinstance(experiment_id, str):
+        parsed = experiment_id
+    elif isinstance(experiment_id, str):
         text = experiment_id.strip()
-        if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
-            return int(text)
-    raise invalid_parameter(
-        f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
-    )
+        if _DECIMAL.fullmatch(text):  # not str.isdigit(): it admits '²', which int() refuses
+            parsed = int(text)
+    if parsed is None or not _INT32_MIN <= parsed <= _INT32_MAX:
+        raise invalid_parameter(
+            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
+        )
+    return parsed
 
 
 def check_experiment_name(name: object) -> str:
