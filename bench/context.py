@@ -30,8 +30,8 @@ class Config:
     history_steps: int = 100_000
     search_runs: int = 10_000
     seed_clients: int = 8
-    seed_budget: float = 120.0  # seconds a server may take to seed the search experiment
-    mlflow_seed_budget: float = 20.0  # mlflow seeds a timed sample; it searches a clone
+    seed_budget: float = 90.0  # seconds a server may take to seed the search experiment
+    mlflow_seed_budget: float = 15.0  # mlflow seeds a timed sample; it searches a clone
     query_repeats: int = 15
     query_budget: float = 4.0
     paging_repeats: int = 3

@@ -112,8 +112,10 @@ def _latest() -> dict[str, dict[str, Any]]:
         if "-profile-" in path.name:
             continue
         data = json.loads(path.read_text())
+        backend = data.get("backend")
+        if backend is None:  # another tool's results (bench/ui_bench.py)
+            continue
         rank = (0 if data.get("config", {}).get("quick") else 1, data.get("started", ""))
-        backend = data["backend"]
         if backend not in chosen or rank > chosen[backend][0]:
             chosen[backend] = (rank, data)
     order = {"sqlite": 0, "postgresql": 1}
