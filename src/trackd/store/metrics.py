@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import isfinite
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trackd.entities.metrics import Metric, from_stored, to_stored
 from trackd.errors import not_found
 from trackd.store.prepared import Prepared
 from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
-from trackd.store.upsert import insert_ignore, newer_than
+from trackd.store.upsert import ignoring_duplicates, insert_ignore, newer_than
 
 _M = metrics.c
 _L = latest_metrics.c
@@ -23,25 +24,42 @@ def insert_points(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
 
     The latest value per key is the point with the largest (step, timestamp, value), as in
     MLflow; it is updated with a conditional upsert, so concurrent writers cannot regress it.
+    Rows are plain tuples in ``_POINT_COLUMNS`` order: a batch holds up to 1,000 of them.
     """
     rows = []
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, tuple[Any, ...]] = {}
     for point in points:
-        value, is_nan = to_stored(point.value)
-        row = {
-            "run_uuid": run_id,
-            "key": point.key,
-            "value": value,
-            "timestamp": point.timestamp,
-            "step": point.step,
-            "is_nan": is_nan,
-        }
+        value = point.value
+        if isfinite(value):
+            row = (point.key, value, point.timestamp, run_id, point.step, False)
+        else:
+            stored, is_nan = to_stored(value)
+            row = (point.key, stored, point.timestamp, run_id, point.step, is_nan)
         rows.append(row)
         best = latest.get(point.key)
-        if best is None or _order(row) > _order(best):
+        if best is None or (row[4], row[2], row[1]) > (best[4], best[2], best[1]):
             latest[point.key] = row
-    insert_ignore(conn, metrics, rows)
-    _raise_latest(conn, list(latest.values()))
+    if len(rows) > 1 and conn.dialect.name == "postgresql":
+        by_column = zip(_POINT_COLUMNS, zip(*rows, strict=True), strict=True)
+        _PG_INSERT_MANY.run(conn, [{name: list(values) for name, values in by_column}])
+    elif conn.dialect.name in _NATIVE:
+        _INSERT_POINTS.run_tuples(conn, _POINT_COLUMNS, rows)
+    else:
+        insert_ignore(conn, metrics, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in rows])
+    _raise_latest(conn, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in latest.values()])
+
+
+_POINT_COLUMNS = ("key", "value", "timestamp", "run_uuid", "step", "is_nan")
+_NATIVE = ("sqlite", "postgresql", "mysql", "mariadb")
+_INSERT_POINTS = ignoring_duplicates(metrics, _POINT_COLUMNS)
+_PG_INSERT_MANY = Prepared(
+    lambda _dialect: text(
+        "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+        "SELECT * FROM unnest(CAST(:key AS VARCHAR[]), CAST(:value AS FLOAT8[]), "
+        "CAST(:timestamp AS BIGINT[]), CAST(:run_uuid AS VARCHAR[]), CAST(:step AS BIGINT[]), "
+        "CAST(:is_nan AS BOOLEAN[])) ON CONFLICT DO NOTHING"
+    )
+)
 
 
 def _order(row: dict[str, Any]) -> tuple[int, int, float]:

@@ -71,6 +71,21 @@ class Prepared:
         finally:
             cursor.close()
 
+    def run_tuples(
+        self, conn: Connection, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Execute for positional rows whose values follow ``names``; saves building a dict
+        per row where the driver takes tuples in that very order (SQLite's qmark style)."""
+        compiled = self._compiled(conn)
+        if compiled.order != names or len(rows) == 1:
+            self.run(conn, [dict(zip(names, row, strict=True)) for row in rows])
+            return
+        cursor = _cursor(conn)
+        try:
+            _execute(conn, cursor, compiled.sql, rows, True)
+        finally:
+            cursor.close()
+
     def one(self, conn: Connection, **values: Any) -> Any:
         """The first row of a query run with ``values``, or None."""
         compiled = self._compiled(conn)

@@ -50,6 +50,11 @@ def upsert(
         _emulated(conn, table, rows, update_columns)
 
 
+def ignoring_duplicates(table: Table, columns: tuple[str, ...]) -> Prepared:
+    """The prepared statement :func:`insert_ignore` uses for rows with these columns."""
+    return _statement(table, columns, None)
+
+
 def _statement(
     table: Table, columns: tuple[str, ...], update_columns: tuple[str, ...] | None
 ) -> Prepared:
