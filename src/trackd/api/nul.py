@@ -29,6 +29,11 @@ def body_has_nul(body: bytes, data: Any) -> bool:
     """
     if b"\\u0000" not in body:
         return False
+    return holds_nul(data)
+
+
+def holds_nul(data: Any) -> bool:
+    """Whether any string, key or nested value of ``data`` holds a NUL."""
     stack = [data]
     while stack:
         node = stack.pop()

@@ -22,6 +22,7 @@ import orjson
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from trackd.api import nul
 from trackd.api._http import error_response, json_response
 from trackd.auth import api, rules
 from trackd.auth import targets as resolve
@@ -81,9 +82,11 @@ class AuthMiddleware:
         if user is None:
             await unauthenticated()(scope, receive, send)
             return
-        # Handlers and pages may ask who is calling (`request.state.trackd_auth_user`).
-        state = {**scope.get("state", {}), "trackd_user": user.username, "trackd_auth_user": user}
-        scope = {**scope, "state": state}
+        # Handlers and pages may ask who is calling (`request.state.trackd_auth_user`). The
+        # state dict is updated in place: the layers outside read what handlers note in it.
+        state = scope.setdefault("state", {})
+        state["trackd_user"] = user.username
+        state["trackd_auth_user"] = user
         try:
             await self._serve(scope, receive, send, path, user, found)
         except MlflowError as exc:
@@ -115,6 +118,11 @@ class AuthMiddleware:
             body = await _read_body(receive)
             receive = _replay(body)
         fields = _fields(scope, body or b"", from_query=method == "GET" or rule.from_query)
+        # Permission lookups query the database with these values before any handler has
+        # checked them: a NUL (which PostgreSQL cannot take) gets the handlers' 400 here.
+        in_fields = nul.body_has_nul(body, fields) if body else nul.holds_nul(fields)
+        if in_fields or nul.any_has_nul(params.values()):
+            raise nul.refused("request")
         if not user.is_admin:
             denial = await resolve.check(self.auth, user, rule, params, fields, scope)
             if denial is not None:

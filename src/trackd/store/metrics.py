@@ -154,7 +154,7 @@ def history(
         query = query.where(or_(*later))
     if limit is not None:
         query = query.limit(limit)
-    return [(ts, st, v, bool(n)) for ts, st, v, n in conn.execute(query)]
+    return [(ts, st, v, bool(n)) for ts, st, v, n in conn.execute(query).all()]
 
 
 def insert_model_points(
