@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,10 @@ def test_failing_units_do_not_touch_their_group(
         try:
             schema.create_schema(db.engine)
             run_id = _make_run(db)
-            outcomes = asyncio.run(_fire(db, run_id, n, with_duplicate))
+            # A thread of its own: other tests of the session may leave an event loop running
+            # in this one, where asyncio.run() refuses to start.
+            with ThreadPoolExecutor(1) as pool:
+                outcomes = pool.submit(asyncio.run, _fire(db, run_id, n, with_duplicate)).result()
             if with_duplicate:
                 duplicate = outcomes.pop(n // 2)
                 assert isinstance(duplicate, sa.exc.IntegrityError)
