@@ -6,31 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio.from_thread
-import httpx
 import pytest
+from support.asgi import SyncClient, in_process
 
-from trackd.app import create_app
 from trackd.config import Settings
-
-
-class SyncClient:
-    """httpx over ASGI, driven from synchronous tests through one long-lived event loop."""
-
-    def __init__(self, app: Any, portal: Any) -> None:
-        self._portal = portal
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://trackd.test"
-        )
-
-    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        return self._portal.call(lambda: self._client.request(method, url, **kw))
-
-    def get(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("GET", url, **kw)
-
-    def close(self) -> None:
-        self._portal.call(self._client.aclose)
 
 
 class Api:
@@ -74,11 +53,5 @@ class Api:
 def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     artifacts: Path = tmp_path_factory.mktemp("api-artifacts")
     settings = Settings(backend_store_uri=database_url, artifacts_destination=str(artifacts))
-    app = create_app(settings)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        client = SyncClient(app, portal)
-        try:
-            yield Api(client)
-        finally:
-            client.close()
-            app.services.db.close()
+    with in_process(settings) as served:
+        yield Api(served.client)

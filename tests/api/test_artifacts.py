@@ -13,11 +13,12 @@ from typing import Any
 
 import anyio.from_thread
 import pytest
+from support.asgi import SyncClient, in_process
 
-from trackd.app import TrackdApp, create_app
+from trackd.app import TrackdApp
 from trackd.config import Settings
 
-from .conftest import Api, SyncClient
+from .conftest import Api
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -48,14 +49,8 @@ class Served:
 
 @contextmanager
 def served(settings: Settings) -> Iterator[Served]:
-    app = create_app(settings)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        client = SyncClient(app, portal)
-        try:
-            yield Served(Api(client), app, portal, settings)
-        finally:
-            client.close()
-            app.services.db.close()
+    with in_process(settings) as running:
+        yield Served(Api(running.client), running.app, running.portal, settings)
 
 
 @pytest.fixture(scope="module")

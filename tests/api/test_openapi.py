@@ -7,17 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio.from_thread
 import pytest
 from openapi_spec_validator import validate
+from support.asgi import SyncClient, in_process
 
 from trackd.api.openapi import SchemaCoverageError, build_document, coverage_problems
 from trackd.api.router import Route
 from trackd.api.routes import api_routes
-from trackd.app import create_app
 from trackd.config import Settings
 
-from .conftest import Api, SyncClient
+from .conftest import Api
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -106,14 +105,8 @@ def prefixed(tmp_path: Path) -> Iterator[SyncClient]:
     settings = Settings(backend_store_uri=f"sqlite:///{tmp_path / 'db.sqlite'}",
                         artifacts_destination=str(tmp_path / "artifacts"),
                         static_prefix="/tracking")
-    app = create_app(settings)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        client = SyncClient(app, portal)
-        try:
-            yield client
-        finally:
-            client.close()
-            app.services.db.close()
+    with in_process(settings) as served:
+        yield served.client
 
 
 def test_the_static_prefix_is_the_server_url(prefixed: SyncClient) -> None:

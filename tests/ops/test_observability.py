@@ -8,38 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio.from_thread
-import httpx
 import pytest
 import sqlalchemy as sa
+from support.asgi import in_process
 
-from trackd.app import create_app
 from trackd.config import Settings
 
 
-class Client:
-    def __init__(self, app: Any, portal: Any) -> None:
-        self.portal = portal
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                      base_url="http://trackd")
-
-    def __call__(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        return self.portal.call(lambda: self.http.request(method, url, **kw))
-
-
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Any, Client]]:
+def served(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
     settings = Settings(backend_store_uri=f"sqlite:///{tmp_path / 'm.db'}",
                         artifacts_destination=str(tmp_path / "artifacts"),
                         access_log_format="json")
-    app = create_app(settings)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        client = Client(app, portal)
-        try:
-            yield app, client
-        finally:
-            portal.call(client.http.aclose)
-            app.services.db.close()
+    with in_process(settings) as served:
+        yield served.app, served.client.request
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -52,7 +34,7 @@ def sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def test_ready_reports_database_and_schema(served: tuple[Any, Client]) -> None:
+def test_ready_reports_database_and_schema(served: tuple[Any, Any]) -> None:
     app, call = served
     resp = call("GET", "/ready")
     assert resp.status_code == 200 and resp.json() == {"status": "ready"}
@@ -66,7 +48,7 @@ def test_ready_reports_database_and_schema(served: tuple[Any, Client]) -> None:
     assert resp.status_code == 503 and resp.json()["status"] == "unavailable"
 
 
-def test_metrics_count_requests_points_and_bytes(served: tuple[Any, Client]) -> None:
+def test_metrics_count_requests_points_and_bytes(served: tuple[Any, Any]) -> None:
     _, call = served
     exp = call("POST", "/api/2.0/mlflow/experiments/create", json={"name": "obs"}).json()
     run = call("POST", "/api/2.0/mlflow/runs/create",
@@ -96,7 +78,7 @@ def test_metrics_count_requests_points_and_bytes(served: tuple[Any, Client]) -> 
     assert run not in text
 
 
-def test_json_access_log(served: tuple[Any, Client], caplog: pytest.LogCaptureFixture) -> None:
+def test_json_access_log(served: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
     _, call = served
     with caplog.at_level(logging.INFO, logger="trackd.access"):
         call("GET", "/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"})
