@@ -51,8 +51,8 @@ def error_response(error: MlflowError) -> Response:
 
 async def read_fields(request: Request) -> Fields:
     if request.method == "GET":
-        query = _query_dict(request)
-        if nul.any_has_nul(text for pair in request.query_params.multi_items() for text in pair):
+        query = fields_from_pairs(request.query_params.multi_items())
+        if nul.fields_hold_nul(None, query):
             raise nul.refused("query string")
         return Fields(query, from_query=True)
     body = await request.body()
@@ -71,7 +71,7 @@ async def read_fields(request: Request) -> Fields:
         raise invalid_parameter("The request body must be a JSON object.")
     if too_deep(body, data):
         raise invalid_parameter(_TOO_DEEP)
-    if nul.body_has_nul(body, data):
+    if nul.fields_hold_nul(body, data):
         raise nul.refused("request body")
     return Fields(data, from_query=False)
 
@@ -97,9 +97,10 @@ def too_deep(body: bytes, data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def _query_dict(request: Request) -> dict[str, Any]:
+def fields_from_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Query-string pairs as fields: a repeated name becomes a list of its values."""
     data: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
+    for key, value in pairs:
         if key in data:
             existing = data[key]
             data[key] = [*existing, value] if isinstance(existing, list) else [existing, value]

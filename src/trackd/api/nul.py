@@ -21,13 +21,14 @@ def refused(where: str) -> MlflowError:
     return invalid_parameter(f"The {where} holds a NUL character (U+0000), which no field accepts.")
 
 
-def body_has_nul(body: bytes, data: Any) -> bool:
-    """Whether parsed JSON holds a NUL in any key or string.
+def fields_hold_nul(body: bytes | None, data: Any) -> bool:
+    """Whether request fields hold a NUL in any key or string: ``data`` parsed from the JSON
+    ``body``, or (``body`` None) from a query string.
 
     JSON can only carry NUL escaped (a raw control character is malformed JSON), so a body
     without the bytes ``\\u0000`` is passed over without walking it.
     """
-    if b"\\u0000" not in body:
+    if body is not None and b"\\u0000" not in body:
         return False
     return holds_nul(data)
 

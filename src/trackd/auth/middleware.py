@@ -23,7 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackd.api import nul
-from trackd.api._http import error_response, json_response
+from trackd.api._http import error_response, fields_from_pairs, json_response
 from trackd.auth import api, rules
 from trackd.auth import targets as resolve
 from trackd.auth.service import AuthService
@@ -120,8 +120,7 @@ class AuthMiddleware:
         fields = _fields(scope, body or b"", from_query=method == "GET" or rule.from_query)
         # Permission lookups query the database with these values before any handler has
         # checked them: a NUL (which PostgreSQL cannot take) gets the handlers' 400 here.
-        in_fields = nul.body_has_nul(body, fields) if body else nul.holds_nul(fields)
-        if in_fields or nul.any_has_nul(params.values()):
+        if nul.fields_hold_nul(body or None, fields) or nul.any_has_nul(params.values()):
             raise nul.refused("request")
         if not user.is_admin:
             denial = await resolve.check(self.auth, user, rule, params, fields, scope)
@@ -243,12 +242,5 @@ def _fields(scope: Scope, body: bytes, *, from_query: bool) -> dict[str, Any]:
         except orjson.JSONDecodeError:
             return {}
         return data if isinstance(data, dict) else {}
-    out: dict[str, Any] = {}
     query = scope.get("query_string", b"").decode("latin-1")
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        if key in out:
-            prev = out[key]
-            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
-        else:
-            out[key] = value
-    return out
+    return fields_from_pairs(parse_qsl(query, keep_blank_values=True))

@@ -13,7 +13,7 @@ from trackd.entities.metrics import Metric, from_stored, to_stored
 from trackd.errors import not_found
 from trackd.store.prepared import Prepared
 from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
-from trackd.store.upsert import ignoring_duplicates, insert_ignore, newer_than
+from trackd.store.upsert import NATIVE_DIALECTS, ignoring_duplicates, insert_ignore, newer_than
 
 _M = metrics.c
 _L = latest_metrics.c
@@ -42,7 +42,7 @@ def insert_points(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
     if len(rows) > 1 and conn.dialect.name == "postgresql":
         by_column = zip(_POINT_COLUMNS, zip(*rows, strict=True), strict=True)
         _PG_INSERT_MANY.run(conn, [{name: list(values) for name, values in by_column}])
-    elif conn.dialect.name in _NATIVE:
+    elif conn.dialect.name in NATIVE_DIALECTS:
         _INSERT_POINTS.run_tuples(conn, _POINT_COLUMNS, rows)
     else:
         insert_ignore(conn, metrics, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in rows])
@@ -50,7 +50,6 @@ def insert_points(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
 
 
 _POINT_COLUMNS = ("key", "value", "timestamp", "run_uuid", "step", "is_nan")
-_NATIVE = ("sqlite", "postgresql", "mysql", "mariadb")
 _INSERT_POINTS = ignoring_duplicates(metrics, _POINT_COLUMNS)
 _PG_INSERT_MANY = Prepared(
     lambda _dialect: text(
@@ -105,7 +104,7 @@ _RAISE_LATEST = Prepared(_build_raise_latest)
 def _raise_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    if conn.dialect.name in ("sqlite", "postgresql", "mysql", "mariadb"):
+    if conn.dialect.name in NATIVE_DIALECTS:
         _RAISE_LATEST.run(conn, rows)
     else:
         _raise_latest_generic(conn, rows)

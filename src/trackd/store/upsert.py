@@ -20,7 +20,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trackd.store.prepared import Prepared
 
-_NATIVE = ("sqlite", "postgresql", "mysql", "mariadb")
+# Dialects whose own "insert or ..." statements are used (the others are emulated).
+NATIVE_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
 _statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Prepared] = {}
 _statements_lock = threading.Lock()
 
@@ -29,7 +30,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     """Insert rows, silently skipping those whose primary key already exists."""
     if not rows:
         return
-    if conn.dialect.name in _NATIVE:
+    if conn.dialect.name in NATIVE_DIALECTS:
         _statement(table, tuple(rows[0]), None).run(conn, rows)
     else:
         _emulated(conn, table, rows, update_columns=())
@@ -44,7 +45,7 @@ def upsert(
     """Insert rows, overwriting ``update_columns`` of those whose primary key exists."""
     if not rows:
         return
-    if conn.dialect.name in _NATIVE:
+    if conn.dialect.name in NATIVE_DIALECTS:
         _statement(table, tuple(rows[0]), tuple(update_columns)).run(conn, rows)
     else:
         _emulated(conn, table, rows, update_columns)
