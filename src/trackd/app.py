@@ -77,7 +77,8 @@ def open_database(settings: Settings) -> Database:
 
 
 def build_services(settings: Settings, db: Database) -> Services:
-    experiments = ExperimentService(db, settings.artifact_root)
+    registry = ArtifactRegistry(settings)
+    experiments = ExperimentService(db, settings.artifact_root, registry.check_servable)
     if not db.read_only:
         experiments.ensure_default_experiment()
     runs = RunService(db, settings)
@@ -90,7 +91,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         registered_models=RegisteredModelService(db),
         model_versions=ModelVersionService(db, settings),
         logged_models=LoggedModelService(db, settings, runs),
-        artifacts=ArtifactService(db, ArtifactRegistry(settings)),
+        artifacts=ArtifactService(db, registry),
     )
 
 

@@ -18,6 +18,7 @@ from trackd.config import (
     ConfigError,
     Settings,
     check_max_request_body_mb,
+    check_seconds,
     check_x_frame_options,
     normalize_static_prefix,
     parse_list,
@@ -82,6 +83,15 @@ def main() -> None:
               "MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE].")
 @click.option("--max-request-body-mb", type=int, help="Largest API request body in MiB; "
               "artifact uploads are not limited [env TRACKD_MAX_REQUEST_BODY_MB; default 64].")
+@click.option("--header-timeout", type=float, help="Seconds a client may take to send a "
+              "request's headers; 0 for no limit [env TRACKD_HEADER_TIMEOUT; default 30].")
+@click.option("--body-timeout", type=float, help="Seconds a client may pause while sending a "
+              "request body; 0 for no limit [env TRACKD_BODY_TIMEOUT; default 60].")
+@click.option("--keep-alive-timeout", type=float, help="Seconds an idle keep-alive connection "
+              "stays open; above a proxy's idle timeout [env TRACKD_KEEP_ALIVE_TIMEOUT; "
+              "default 120].")
+@click.option("--max-connections", type=int, help="Open connections per worker before new "
+              "requests get 503 [env TRACKD_MAX_CONNECTIONS; default 1000].")
 def server(access_log: bool, app_name: str | None, **flags: Any) -> None:
     """Run the tracking server."""
     try:
@@ -95,6 +105,11 @@ def server(access_log: bool, app_name: str | None, **flags: Any) -> None:
             flags["x_frame_options"] = check_x_frame_options(flags["x_frame_options"])
         if flags.get("max_request_body_mb") is not None:
             check_max_request_body_mb(flags["max_request_body_mb"])
+        for name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
+            if flags.get(name) is not None:
+                check_seconds(f"--{name.replace('_', '-')}", flags[name])
+        if flags.get("max_connections") is not None and flags["max_connections"] < 1:
+            raise ConfigError("--max-connections must be at least 1")
         if app_name == "basic-auth":
             flags["auth"] = True
         settings = settings.with_overrides(**flags)
@@ -109,6 +124,7 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
     import uvicorn
 
     from trackd.app import create_app
+    from trackd.http_timeouts import HeaderTimeoutProtocol
     from trackd.store.schema import SchemaError
 
     try:
@@ -132,7 +148,10 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
         "log_level": "info",
         "proxy_headers": True,
         "forwarded_allow_ips": "*",
-        "timeout_keep_alive": 120,
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "limit_concurrency": settings.max_connections,
+        # uvicorn has no header timeout of its own: its httptools protocol, with one.
+        "http": functools.partial(HeaderTimeoutProtocol, header_timeout=settings.header_timeout),
     }
     if settings.ssl_certfile:
         options["ssl_certfile"] = settings.ssl_certfile

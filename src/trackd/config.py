@@ -41,6 +41,10 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "ssl_keyfile": ("TRACKD_SSL_KEYFILE",),
     "access_log_format": ("TRACKD_ACCESS_LOG_FORMAT",),
     "max_request_body_mb": ("TRACKD_MAX_REQUEST_BODY_MB",),
+    "header_timeout": ("TRACKD_HEADER_TIMEOUT",),
+    "body_timeout": ("TRACKD_BODY_TIMEOUT",),
+    "keep_alive_timeout": ("TRACKD_KEEP_ALIVE_TIMEOUT",),
+    "max_connections": ("TRACKD_MAX_CONNECTIONS",),
 }
 ACCESS_LOG_FORMATS = ("text", "json")
 X_FRAME_OPTIONS = ("SAMEORIGIN", "DENY", "NONE")
@@ -87,6 +91,13 @@ class Settings:
     x_frame_options: str = "SAMEORIGIN"
     disable_security_middleware: bool = False
     max_request_body_mb: int = DEFAULT_MAX_REQUEST_BODY_MB
+    # Connection guards (trackd.http_timeouts), in seconds; 0 turns a timeout off. The idle
+    # keep-alive time should exceed a proxy's own idle timeout (docs/operations.md).
+    header_timeout: float = 30.0
+    body_timeout: float = 60.0
+    keep_alive_timeout: float = 120.0
+    # Open connections (plus running requests) per worker before new requests get 503.
+    max_connections: int = 1000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +158,16 @@ def check_max_request_body_mb(value: int) -> int:
     return value
 
 
+def check_seconds(what: str, raw: str | float) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{what}={raw!r} is not a number of seconds") from exc
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{what}={raw!r}: give a number of seconds, 0 or more")
+    return value
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from MLflow's environment variables alone (flags are applied on top)."""
     env = os.environ if environ is None else environ
@@ -172,7 +193,9 @@ def _convert(name: str, variable: str, raw: str) -> object:
         return check_x_frame_options(raw)
     if name == "access_log_format" and raw not in ACCESS_LOG_FORMATS:
         raise ConfigError(f"{variable}={raw!r}: use one of {', '.join(ACCESS_LOG_FORMATS)}")
-    if name in ("port", "workers", "max_request_body_mb"):
+    if name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
+        return check_seconds(variable, raw)
+    if name in ("port", "workers", "max_request_body_mb", "max_connections"):
         try:
             number = int(raw)
         except ValueError as exc:

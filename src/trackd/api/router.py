@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -118,6 +118,11 @@ class Router:
             result = await handler(Call(request, self.services, params))
         except MlflowError as exc:
             return error_response(exc)
+        except ClientDisconnect:
+            # The client hung up while sending its request: nobody reads an answer, and a
+            # traceback per hang-up would let any client flood the log. The access log has it.
+            log.debug("client disconnected during %s %s", method, path)
+            return Response(status_code=400)
         except Exception:
             log.exception("unhandled error in %s %s", method, path)
             return error_response(

@@ -88,7 +88,7 @@ class LocalArtifactStore(ArtifactStore):
     # -- reading ----------------------------------------------------------------------------
 
     async def list(self, path: str = "") -> list[FileEntry]:
-        return await _run(lambda: _list_dir(self._full(path), path))
+        return await _run(lambda: _list_dir(self._full(path), path, self.root))
 
     async def stat(self, path: str) -> FileStat | None:
         return await _run(lambda: _stat(self._full(path)))
@@ -172,17 +172,27 @@ def open_store(uri: str, settings: Settings) -> ArtifactStore:
 # -- blocking helpers, run in worker threads ------------------------------------------------
 
 
-def _list_dir(full: str, path: str) -> list[FileEntry]:
+def _leaves(entry: os.DirEntry[str], real_root: str) -> bool:
+    """Whether a symlink in a listing points outside the root (then nothing of its target,
+    not even its size, is reported: reading it is refused anyway)."""
+    real = os.path.realpath(entry.path)
+    return real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _list_dir(full: str, path: str, root: str) -> list[FileEntry]:
     if not os.path.isdir(full):
         return []
     entries: list[FileEntry] = []
     prefix = f"{path}/" if path else ""
+    real_root = os.path.realpath(root)
     with os.scandir(full) as it:
         for entry in it:
             if entry.name.startswith(UPLOAD_TEMP_PREFIX):
                 continue
             try:
-                if entry.is_dir():
+                if entry.is_symlink() and _leaves(entry, real_root):
+                    entries.append(FileEntry(prefix + entry.name, False))
+                elif entry.is_dir():
                     entries.append(FileEntry(prefix + entry.name, True))
                 else:
                     entries.append(FileEntry(prefix + entry.name, False, entry.stat().st_size))

@@ -106,9 +106,47 @@ def is_local_uri(uri: str) -> bool:
     return scheme_of(uri) in ("", "file")
 
 
+def check_location(uri: str, what: str = "artifact location") -> str:
+    """The one rule for a location that roots artifacts (an experiment's artifact location, the
+    default artifact root, a run's or model's root, a registry source): returned unchanged, or
+    400 naming what is wrong.
+
+    Roots are extended by appending path segments (``<location>/<run id>/artifacts``), so a
+    location must be all path: a local path or ``file:`` URI with a ``?`` or ``#`` would have
+    the appended segments parsed as its query or fragment, and the run's root would be the
+    location itself (``file:///etc?`` made ``/etc`` a run's artifact root). No URI may carry a
+    query or fragment, nor a NUL in any encoding.
+    """
+    try:
+        decoded = fully_unquote(uri)
+    except MlflowError:
+        raise invalid_parameter(f"Invalid {what} '{uri}': too many levels of "
+                                "percent-encoding") from None
+    if "\x00" in decoded:
+        raise invalid_parameter(f"Invalid {what} {uri!r}: it contains a NUL character")
+    if is_local_uri(uri):
+        if "?" in uri or "#" in uri:
+            raise invalid_parameter(
+                f"Invalid {what} '{uri}': a local path or file: URI cannot contain '?' or '#' "
+                "(the rest would be read as a query or fragment, not as part of the path)"
+            )
+        local_path_of(uri)  # refuses a file: URI naming another host
+        return uri
+    parsed = urllib.parse.urlsplit(uri)
+    if parsed.query or parsed.fragment or uri.endswith(("?", "#")):
+        raise invalid_parameter(
+            f"Invalid {what} '{uri}': an artifact location cannot have a query or fragment"
+        )
+    return uri
+
+
 def local_path_of(uri: str) -> str:
     """The filesystem path of a plain path or a ``file:`` URI, made absolute."""
     if scheme_of(uri) == "file":
+        if "?" in uri or "#" in uri:  # never a path: see check_location
+            raise invalid_parameter(
+                f"Invalid file: URI '{uri}': it has a query or fragment, not only a path"
+            )
         parsed = urllib.parse.urlparse(uri)
         if parsed.netloc not in ("", "localhost"):
             raise invalid_parameter(f"file: URI with a remote host is not a local path: {uri}")

@@ -15,13 +15,14 @@ The registry also knows this server's own proxy: ``mlflow-artifacts:/...`` (and 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from trackd.artifacts.base import ArtifactStore
-from trackd.artifacts.paths import PROXIED_SCHEMES, proxied_path, scheme_of
-from trackd.config import Settings
+from trackd.artifacts.paths import PROXIED_SCHEMES, check_location, proxied_path, scheme_of
+from trackd.config import ConfigError, Settings
 from trackd.errors import invalid_parameter
 
 # scheme -> module holding `open_store`; "" is a plain filesystem path.
@@ -40,7 +41,35 @@ BACKENDS: dict[str, str] = {
     "viewfs": "trackd.artifacts.hdfs",
 }
 
+# The library each backend imports on first use, and the extra that installs it: checked when a
+# location is accepted, so that a store the server cannot open is refused at creation, not
+# discovered by the first upload.
+LIBRARIES: dict[str, tuple[str, str]] = {
+    "s3": ("boto3", "s3"),
+    "gs": ("google.cloud.storage", "gcs"),
+    "wasbs": ("azure.storage.blob", "azure"),
+    "wasb": ("azure.storage.blob", "azure"),
+    "abfss": ("azure.storage.blob", "azure"),
+    "abfs": ("azure.storage.blob", "azure"),
+    "hdfs": ("pyarrow.fs", "hdfs"),
+    "viewfs": ("pyarrow.fs", "hdfs"),
+}
+
 Opener = Callable[[str, Settings], ArtifactStore]
+
+
+def _missing_library(scheme: str) -> str | None:
+    needed = LIBRARIES.get(scheme)
+    if needed is None:
+        return None
+    module, extra = needed
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        found = False
+    if found:
+        return None
+    return f"{scheme}:// artifact stores need {module.split('.')[0]}: pip install 'trackd[{extra}]'"
 
 # Stores are cheap for local paths but hold clients and connection pools for object stores;
 # runs and models each have their own root, so keep the most recently used ones.
@@ -76,13 +105,40 @@ class ArtifactRegistry:
             self._openers[scheme] = found
         return found
 
+    def check_servable(self, uri: str, what: str = "artifact location") -> str:
+        """``uri`` if this server could serve artifacts there; else 400 naming the problem."""
+        check_location(uri, what)
+        scheme = scheme_of(uri)
+        if scheme in PROXIED_SCHEMES:
+            if proxied_path(uri) is None:
+                raise invalid_parameter(
+                    f"Invalid {what} '{uri}': an http(s) location must point at an artifact "
+                    "proxy (.../api/2.0/mlflow-artifacts/artifacts/...)"
+                )
+            return uri
+        if scheme not in BACKENDS:
+            raise invalid_parameter(
+                f"Invalid {what} '{uri}': no artifact store for the URI scheme '{scheme}'; "
+                "trackd supports: " + ", ".join(repr(s) for s in sorted(BACKENDS) if s)
+            )
+        missing = _missing_library(scheme)
+        if missing is not None:
+            raise invalid_parameter(f"Invalid {what} '{uri}': {missing}")
+        return uri
+
     def store_for(self, uri: str) -> ArtifactStore:
         """The store rooted at ``uri`` (a direct artifact root such as a run's)."""
         store = self._stores.get(uri)
         if store is not None:
             self._stores.move_to_end(uri)
             return store
-        store = self.opener(scheme_of(uri))(uri, self.settings)
+        check_location(uri)  # also at resolution: locations stored before the rule existed
+        try:
+            store = self.opener(scheme_of(uri))(uri, self.settings)
+        except ConfigError as exc:  # e.g. s3:// while boto3 is not installed
+            raise invalid_parameter(
+                f"This server cannot serve the artifact location {uri}: {exc}"
+            ) from exc
         self._stores[uri] = store
         if len(self._stores) > _CACHE_SIZE:
             self._stores.popitem(last=False)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib
 import logging
 
-from trackd.artifacts.paths import PROXIED_SCHEMES, scheme_of
+from trackd.artifacts.paths import PROXIED_SCHEMES, check_location, scheme_of
 from trackd.artifacts.registry import BACKENDS
 from trackd.config import ConfigError, Settings
+from trackd.errors import MlflowError
 
 log = logging.getLogger("trackd")
 
@@ -32,6 +33,10 @@ def configured_locations(settings: Settings) -> list[tuple[str, str]]:
 
 def check_artifact_locations(settings: Settings) -> None:
     for what, uri in configured_locations(settings):
+        try:
+            check_location(uri, what)
+        except MlflowError as exc:
+            raise ConfigError(exc.message) from exc
         scheme = scheme_of(uri)
         module_name = BACKENDS.get(scheme)
         if module_name is None:

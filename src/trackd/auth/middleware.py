@@ -27,6 +27,7 @@ from trackd.api._http import error_response, fields_from_pairs, json_response
 from trackd.auth import api, rules
 from trackd.auth import targets as resolve
 from trackd.auth.service import AuthService
+from trackd.auth.sources import source_denial
 from trackd.auth.store import User
 from trackd.errors import MlflowError
 
@@ -124,6 +125,8 @@ class AuthMiddleware:
             raise nul.refused("request")
         if not user.is_admin:
             denial = await resolve.check(self.auth, user, rule, params, fields, scope)
+            if denial is None and rule.hook == rules.CHECK_SOURCE:
+                denial = await source_denial(self.auth, user, fields)
             if denial is not None:
                 await denial(scope, receive, send)
                 return

@@ -44,6 +44,7 @@ FILTER_EXPERIMENTS = "filter_experiments"
 FILTER_MODELS = "filter_models"
 FILTER_VERSIONS = "filter_versions"
 SCOPE_EXPERIMENT_IDS = "scope_experiment_ids"  # runs/search, logged-models/search
+CHECK_SOURCE = "check_source"  # a new model version's source must be readable (auth/sources.py)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ _add("POST", "/mlflow/registered-models/rename", Rule(MODEL, U, hook=RENAME_MODE
 _add("GET", "/mlflow/registered-models/alias", Rule(MODEL, R))
 _add("POST,DELETE", "/mlflow/registered-models/alias", Rule(MODEL, U))
 _add("GET", "/mlflow/registered-models/search", Rule(AUTHENTICATED, hook=FILTER_MODELS))
-_add("POST", "/mlflow/model-versions/create", Rule(MODEL, U))
+_add("POST", "/mlflow/model-versions/create", Rule(MODEL, U, hook=CHECK_SOURCE))
 _add("GET", "/mlflow/model-versions/get", Rule(MODEL, R))
 _add("GET", "/mlflow/model-versions/get-download-uri", Rule(MODEL, R))
 _add("PATCH", "/mlflow/model-versions/update", Rule(MODEL, U))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from trackd.api.routes import api_routes
+from trackd.http_timeouts import BodyTimeout
 from trackd.observability.metrics import Metrics
 from trackd.observability.middleware import OpsEndpoints, RequestObserver
 from trackd.request_limits import MIB, RequestBodyLimit
@@ -51,6 +52,7 @@ def install(app: Any) -> None:
 
         entry = AuthMiddleware(entry, auth, settings.static_prefix, served=served)
     entry = RequestBodyLimit(entry, settings.max_request_body_mb * MIB)
+    entry = BodyTimeout(entry, settings.body_timeout)
     if not settings.disable_security_middleware:
         entry = SecurityMiddleware(entry, settings)
     app.entry = RequestObserver(entry, metrics, static_prefix=settings.static_prefix,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from trackd.artifacts.paths import check_location
+
 
 def join_uri(root: str, *parts: str) -> str:
     """Append path segments to a URI or path the way MLflow does for artifact locations.
 
     ``mlflow-artifacts:/`` + ``5`` is ``mlflow-artifacts:/5``; ``s3://b/p`` + ``5`` is
-    ``s3://b/p/5``; ``/data/art/`` + ``5`` is ``/data/art/5``.
+    ``s3://b/p/5``; ``/data/art/`` + ``5`` is ``/data/art/5``. The root is checked first
+    (:func:`check_location`): appending to a URI that has a query or fragment would not extend
+    its path, so such a root is refused (400) rather than extended.
     """
-    out = root
+    out = check_location(root)
     for part in parts:
         part = part.strip("/")
         if not part:

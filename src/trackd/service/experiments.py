@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -61,9 +62,13 @@ def _check_tag(key: str, value: object) -> tuple[str, str]:
 
 
 class ExperimentService:
-    def __init__(self, db: Database, artifact_root: str) -> None:
+    def __init__(self, db: Database, artifact_root: str,
+                 check_location: Callable[[str], str] | None = None) -> None:
         self.db = db
         self.artifact_root = artifact_root
+        # ArtifactRegistry.check_servable: a location the server could not serve is refused
+        # when the experiment is created, not when its first run uploads.
+        self.check_location = check_location
 
     def ensure_default_experiment(self) -> None:
         """Create experiment 0 on a database that has no experiment at all (MLflow's rule)."""
@@ -86,6 +91,8 @@ class ExperimentService:
     ) -> int:
         name = v.check_experiment_name(name)
         v.check_length("artifact_location", v.MAX_ARTIFACT_LOCATION_LENGTH, artifact_location)
+        if artifact_location and self.check_location is not None:
+            self.check_location(artifact_location)
         checked_tags = [_check_tag(k, value) for k, value in tags]
 
         def work(conn: Connection) -> int:

@@ -381,6 +381,13 @@ def _int_id(value: object) -> int:
         ) from None
 
 
+# SQLite refuses expressions nested 1,000 deep ("Expression tree is too large") and MySQL
+# statements of more than 61 tables; a few thousand AND-ed clauses also take PostgreSQL seconds
+# to plan. MLflow has no limit of its own; no client sends more than a few dozen comparisons.
+# Documented in docs/api.md.
+MAX_FILTER_CLAUSES = 100
+
+
 @lru_cache(maxsize=512)
 def parse_filter(kind: str, filter_string: str | None) -> tuple[Clause, ...]:
     """Parse the filter of one search kind (a key of :data:`RULES`); empty or absent means no
@@ -398,6 +405,11 @@ def parse_filter(kind: str, filter_string: str | None) -> tuple[Clause, ...]:
             f"Invalid filter string: {filter_string!r}. Expected a list of comparisons "
             "separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01')."
         ) from None
+    if len(raws) > MAX_FILTER_CLAUSES:
+        raise invalid_parameter(
+            f"Invalid filter string: {len(raws)} comparisons, at most {MAX_FILTER_CLAUSES} may "
+            "be AND-ed in one filter"
+        )
     # MLflow checks every clause's shape first and the comparators afterwards.
     clauses = [_clause(rules, raw) for raw in raws]
     return tuple(_checked(rules, c) for c in clauses)

@@ -17,13 +17,16 @@ already gone is not an error).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from trackd.artifacts.registry import ArtifactRegistry
+from trackd.artifacts import paths
+from trackd.artifacts.registry import ArtifactRegistry, Location
 from trackd.errors import MlflowError, invalid_parameter
 from trackd.store import gc as sql
 from trackd.store.database import Database
@@ -60,6 +63,8 @@ class GarbageCollector:
         self.db = db
         self.artifacts = artifacts
         self.default_root = default_root.rstrip("/")
+        settings = artifacts.settings
+        self.destination = settings.artifacts_destination if settings.serve_artifacts else ""
         self.batch = max(1, batch_size)
         self.echo = echo
         self.report = GcReport()
@@ -126,7 +131,8 @@ class GarbageCollector:
             await self._delete_runs(batch)
 
     async def _delete_runs(self, batch: list[sql.Doomed]) -> None:
-        cleared = [run for run in batch if await self._remove_artifacts(_run_folder(run))]
+        cleared = [run for run in batch
+                   if await self._remove_artifacts(_run_folder(run), (run.id,))]
         for run in cleared:
             self.report.metric_rows += await self.db.write(
                 lambda c: sql.delete_run_metrics(c, run.id))  # noqa: B023
@@ -156,7 +162,7 @@ class GarbageCollector:
                 c, experiment_id, self.batch)):
             self.report.traces += count
         if self._is_default_location(experiment):
-            await self._remove_artifacts(experiment.artifact_uri)
+            await self._remove_artifacts(experiment.artifact_uri, (experiment.id,))
         await self.db.write(lambda c: sql.delete_experiment_rows(c, experiment_id))
         self.report.experiments += 1
         self.echo(f"Experiment with ID {experiment_id} has been permanently deleted.")
@@ -170,7 +176,8 @@ class GarbageCollector:
             if not batch:
                 return complete
             after = batch[-1].id
-            ids = [m.id for m in batch if await self._remove_artifacts(m.artifact_uri)]
+            ids = [m.id for m in batch
+                   if await self._remove_artifacts(m.artifact_uri, (m.id, "artifacts"))]
             complete = complete and len(ids) == len(batch)
             await self.db.write(lambda c: sql.delete_logged_models(c, ids))  # noqa: B023
             self.report.logged_models += len(ids)
@@ -180,11 +187,18 @@ class GarbageCollector:
         # be shared with other experiments or hold other data.
         return experiment.artifact_uri == f"{self.default_root}/{experiment.id}"
 
-    async def _remove_artifacts(self, uri: str | None) -> bool:
+    async def _remove_artifacts(self, uri: str | None, own_tail: tuple[str, ...]) -> bool:
+        """Delete the artifacts at ``uri`` if gc owns that place; False (and a report line)
+        when they could not or may not be deleted."""
         if not uri:
             return True
         try:
             where = self.artifacts.locate(uri)
+            if not self._owns(uri, where, own_tail):
+                raise invalid_parameter(
+                    "refused: it is neither inside the artifact destination or the default "
+                    f"artifact root, nor a folder named {'/'.join(own_tail)} (its owner's root)"
+                )
             await where.store.delete(where.base)
         except Exception as exc:  # report, keep the rows, let a rerun try again
             message = f"could not delete artifacts at {uri}: {exc}"
@@ -192,6 +206,28 @@ class GarbageCollector:
             self.report.artifact_errors.append(message)
             return False
         return True
+
+
+    def _owns(self, uri: str, where: Location, own_tail: tuple[str, ...]) -> bool:
+        """Whether gc may delete what ``uri`` resolves to: a place strictly inside the artifact
+        destination or the default artifact root, or the owner's own folder (its path, after
+        resolution, ends with ``own_tail``: ``<run id>``, ``<model id>/artifacts``...).
+
+        Checked after resolution (symlinks, ``..``, percent-encoding), so a location that
+        names a directory it does not own cannot make gc delete it.
+        """
+        if where.proxied:
+            return where.base != ""  # inside the destination, never the destination itself
+        if paths.has_traversal(uri):
+            return False
+        roots = [self.default_root, self.destination]
+        if any(root and paths.relative_to_root(uri, root) not in (None, "") for root in roots):
+            return True
+        if paths.is_local_uri(uri):
+            resolved = os.path.realpath(paths.local_path_of(uri)).split(os.sep)
+        else:
+            resolved = [p for p in urllib.parse.urlsplit(uri).path.split("/") if p]
+        return len(resolved) > len(own_tail) and tuple(resolved[-len(own_tail):]) == own_tail
 
 
 def _run_folder(run: sql.Doomed) -> str | None:

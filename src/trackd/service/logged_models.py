@@ -26,6 +26,7 @@ from trackd.service.artifact_paths import logged_model_artifact_uri
 from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
 from trackd.service.filters import parse_filter
+from trackd.service.order_by import check_key_count
 from trackd.service.run_names import random_run_name
 from trackd.service.runs import RunService, require_active_run
 from trackd.store import logged_models as store
@@ -196,6 +197,7 @@ class LoggedModelService:
             raise invalid_parameter(
                 f"Invalid value {max_results} for parameter 'max_results' supplied."
             )
+        check_key_count(order_by)
         ids = [v.parse_experiment_id(e) for e in experiment_ids]
         clauses = parse_filter("logged_models", filter_string or None)
         echo = _TokenEcho(list(experiment_ids), filter_string or None, _order_echo(order_by))

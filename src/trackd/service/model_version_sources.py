@@ -172,6 +172,7 @@ def resolve_source(
     conn: Connection, source: str, run_id: str | None, model_id: str | None
 ) -> Lineage:
     """Check ``source`` against the run or logged model it claims to come from."""
+    paths.check_location(source, "model version source")
     scheme = paths.scheme_of(source)
     if scheme == "models":
         ref_model_id, name, ref = _parse_models_uri(source)

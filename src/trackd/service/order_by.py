@@ -108,6 +108,20 @@ def split_entry(text: str) -> tuple[str, bool]:
     return parts[0], word.upper() == "ASC"
 
 
+# Each sort key on a metric, param or tag is one more join: MySQL refuses a statement joining
+# more than 61 tables, and PostgreSQL plans hundreds of joins for seconds. No client sorts by
+# more than a handful of keys; MLflow has no limit of its own. Documented in docs/api.md.
+MAX_ORDER_BY_KEYS = 20
+
+
+def check_key_count(order_by: Sequence[Any]) -> None:
+    if len(order_by) > MAX_ORDER_BY_KEYS:
+        raise invalid_parameter(
+            f"Invalid value for parameter 'order_by': {len(order_by)} keys given, at most "
+            f"{MAX_ORDER_BY_KEYS} are allowed"
+        )
+
+
 def _duplicates(order_by: Sequence[str]) -> Exception:
     return invalid_parameter(f"`order_by` contains duplicate fields: {list(order_by)}")
 
@@ -143,6 +157,7 @@ def parse_order_by(kind: str, order_by: Sequence[str] | None) -> tuple[OrderKey,
     if kind not in ("runs", "experiments", "registered_models", "model_versions"):
         raise ValueError(f"no string order_by for {kind!r}")
     entries = tuple(order_by or ())
+    check_key_count(entries)
     if not all(isinstance(e, str) for e in entries):
         raise invalid_parameter(f"Invalid value {list(entries)!r} for parameter 'order_by'")
     return _parse(kind, entries)
@@ -151,6 +166,7 @@ def parse_order_by(kind: str, order_by: Sequence[str] | None) -> tuple[OrderKey,
 def parse_logged_model_order_by(order_by: Sequence[Any] | None) -> tuple[OrderKey, ...]:
     """Structured logged-model ordering: ``[{field_name, ascending, dataset_name,
     dataset_digest}]`` where ``field_name`` is an attribute or ``metrics.<key>``."""
+    check_key_count(list(order_by or ()))
     keys = []
     for entry in order_by or ():
         if not isinstance(entry, Mapping):

@@ -38,6 +38,8 @@ class StaticFiles:
     def _load(self, name: str) -> Asset | None:
         if name in self._cache:
             return self._cache[name]
+        if "\x00" in name:
+            return None  # no file has one; the OS would refuse it with an error (a 500)
         asset: Asset | None = None
         path = (self.directory / name).resolve()
         # Only files under the static folder: '..' or absolute names never escape it.
@@ -47,7 +49,9 @@ class StaticFiles:
             media = _TYPES.get(suffix) or mimetypes.guess_type(path.name)[0]
             asset = Asset(body, hashlib.sha256(body).hexdigest()[:16],
                           media or "application/octet-stream")
-        self._cache[name] = asset
+            # Only found assets are remembered: names are chosen by clients, and remembering
+            # every miss would let them grow this cache without bound.
+            self._cache[name] = asset
         return asset
 
     def versioned(self, name: str) -> str:
