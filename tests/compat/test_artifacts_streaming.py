@@ -147,6 +147,16 @@ def test_ranges_on_the_live_server(
     assert ui.status_code == 206 and ui.content == b"a"
 
 
+def _files_below(directory: Path) -> list[Path]:
+    """Files under ``directory``, read while the server may be removing it (then: retry)."""
+    for _ in range(50):
+        try:
+            return [p for p in directory.rglob("*") if p.is_file()] if directory.exists() else []
+        except FileNotFoundError:  # a directory went away between listing and reading it
+            time.sleep(0.05)
+    raise AssertionError(f"{directory} kept changing while being listed")
+
+
 def test_interrupted_upload_leaves_no_file(
     server: ServerProcess, compat_target: str, experiment_id: str
 ) -> None:
@@ -164,12 +174,9 @@ def test_interrupted_upload_leaves_no_file(
             sock.sendall(os.urandom(MIB))
         time.sleep(0.5)  # let the server write some of it before the client vanishes
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        leftovers = list(run_dir.rglob("*")) if run_dir.exists() else []
-        if not any(p.is_file() for p in leftovers):
-            break
+    while time.monotonic() < deadline and _files_below(run_dir):
         time.sleep(0.2)
-    files = [p for p in (run_dir.rglob("*") if run_dir.exists() else []) if p.is_file()]
+    files = _files_below(run_dir)
     assert files == [], files
     if compat_target == "trackd":
         # trackd also removes the directories it had created for the upload.

@@ -6,7 +6,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from trackd.api.openapi import document_json
 from trackd.api.router import Call
 from trackd.artifacts.capabilities import proxy_transfer_capabilities
 
@@ -34,6 +33,10 @@ async def openapi(call: Call) -> Response:
     2.0 and 3.0 prefixes and the unprefixed routes alike, it stays out of MLflow's namespace,
     and ``/openapi.json`` is where OpenAPI tools look first.
     """
+    # Imported on first request: the document builder pulls in every schema module and the auth
+    # rules, which a server that is never asked for its OpenAPI document does not need.
+    from trackd.api.openapi import document_json
+
     settings = call.services.settings
     return Response(document_json(settings.static_prefix, settings.auth),
                     media_type="application/json")

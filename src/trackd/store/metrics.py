@@ -7,13 +7,18 @@ from math import isfinite
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trackd.entities.metrics import Metric, from_stored, to_stored
 from trackd.errors import not_found
 from trackd.store.prepared import Prepared
 from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
-from trackd.store.upsert import NATIVE_DIALECTS, ignoring_duplicates, insert_ignore, newer_than
+from trackd.store.upsert import (
+    NATIVE_DIALECTS,
+    dialect_insert,
+    ignoring_duplicates,
+    insert_ignore,
+    newer_than,
+)
 
 _M = metrics.c
 _L = latest_metrics.c
@@ -72,7 +77,7 @@ def _build_raise_latest(dialect: str) -> Any:
         # already assigned. Assigning is_nan and value before timestamp and step keeps every
         # condition equivalent to "the new point sorts after the stored one" (value can only
         # change when that holds, and then the later tests still hold or change nothing).
-        my = mysql.insert(latest_metrics).values(values)
+        my = dialect_insert(dialect, latest_metrics).values(values)
         new = my.inserted
 
         def when_newer(column: str) -> Any:
@@ -84,8 +89,7 @@ def _build_raise_latest(dialect: str) -> Any:
         return my.on_duplicate_key_update(
             [(c, when_newer(c)) for c in ("is_nan", "value", "timestamp", "step")]
         )
-    module = sqlite if dialect == "sqlite" else postgresql
-    stmt = module.insert(latest_metrics).values(values)
+    stmt = dialect_insert(dialect, latest_metrics).values(values)
     excluded = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["key", "run_uuid"],

@@ -97,6 +97,41 @@ class Prepared:
             cursor.close()
 
 
+    def all_for_ids(self, conn: Connection, ids: Sequence[str]) -> list[Any]:
+        """Every row of a query whose one bind parameter, ``ids``, is a list of keys.
+
+        For reads that return thousands of small rows (a search page's params, tags and
+        metrics), where SQLAlchemy's per-row result processing costs as much as the database's
+        own work. The statement writes ``ids`` as an expanding ``IN`` (rendered here for the
+        driver's placeholder style) or, on PostgreSQL, as ``= ANY(array)`` (passed as a list).
+        Rows are the driver's tuples: booleans stay 0/1 where the database has no boolean.
+        """
+        compiled = self._compiled(conn)
+        sql, params = _expanded(conn, compiled, ids)
+        if sql is None:
+            return list(conn.execute(compiled.statement, {"ids": list(ids)}).all())
+        cursor = _cursor(conn)
+        try:
+            _execute(conn, cursor, sql, params)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        finally:
+            cursor.close()
+
+
+# How SQLAlchemy writes an expanding parameter named ``ids`` in a compiled statement's text.
+_EXPANDING_IDS = "__[POSTCOMPILE_ids]"
+_PLACEHOLDERS = {"qmark": "?", "format": "%s"}
+
+
+def _expanded(conn: Connection, compiled: _Compiled, ids: Sequence[str]) -> tuple[str | None, Any]:
+    if _EXPANDING_IDS not in compiled.sql:
+        return compiled.sql, _params(compiled, {"ids": list(ids)})
+    placeholder = _PLACEHOLDERS.get(conn.dialect.paramstyle)
+    if placeholder is None or not ids:
+        return None, None  # left to SQLAlchemy (it also renders an empty IN correctly)
+    return compiled.sql.replace(_EXPANDING_IDS, ", ".join([placeholder] * len(ids))), tuple(ids)
+
+
 def _params(compiled: _Compiled, row: Mapping[str, Any]) -> Any:
     if compiled.order is None:
         return row

@@ -16,10 +16,10 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, String, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from trackd.entities.metrics import Metric, from_stored
 from trackd.entities.runs import Dataset, DatasetInput, Run, RunInfo
+from trackd.store.prepared import Prepared
 from trackd.store.tables import datasets, input_tags, inputs, latest_metrics, params, runs, tags
 
 _R, _m, _p, _t, _i, _d, _it = (
@@ -49,9 +49,9 @@ _first = itemgetter(0)
 @dataclass(frozen=True)
 class _Statements:
     info: Any
-    metrics: Any
-    params: Any
-    tags: Any
+    metrics: Prepared
+    params: Prepared
+    tags: Prepared
     datasets: Any
     input_tags: Any
     model_links: Any
@@ -60,6 +60,8 @@ class _Statements:
 @cache
 def _statements(dialect: str) -> _Statements:
     if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # only PostgreSQL servers load it
+
         ids: Any = bindparam("ids", type_=ARRAY(String))
 
         def one_of(column: Any) -> Any:
@@ -72,11 +74,13 @@ def _statements(dialect: str) -> _Statements:
 
     return _Statements(
         info=select(*INFO_COLUMNS).where(one_of(_R.run_uuid)),
-        metrics=select(_m.run_uuid, _m.key, _m.value, _m.timestamp, _m.step, _m.is_nan).where(
-            one_of(_m.run_uuid)
+        metrics=_prepared(
+            select(_m.run_uuid, _m.key, _m.value, _m.timestamp, _m.step, _m.is_nan).where(
+                one_of(_m.run_uuid)
+            )
         ),
-        params=select(_p.run_uuid, _p.key, _p.value).where(one_of(_p.run_uuid)),
-        tags=select(_t.run_uuid, _t.key, _t.value).where(one_of(_t.run_uuid)),
+        params=_prepared(select(_p.run_uuid, _p.key, _p.value).where(one_of(_p.run_uuid))),
+        tags=_prepared(select(_t.run_uuid, _t.key, _t.value).where(one_of(_t.run_uuid))),
         datasets=select(
             _i.input_uuid,
             _i.destination_id,
@@ -96,6 +100,10 @@ def _statements(dialect: str) -> _Statements:
     )
 
 
+def _prepared(statement: Any) -> Prepared:
+    return Prepared(lambda _dialect: statement)  # _statements is already per dialect
+
+
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     """Whole runs in the order of ``run_ids`` (unknown ids are skipped); children by key."""
     if not run_ids:
@@ -112,11 +120,13 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     if not found:
         return []
     present = {"ids": list(found)}
-    for run_id, key, value, ts, step, is_nan in conn.execute(sql.metrics, present).all():
+    # The three big reads of a page (a few thousand rows for 100 runs) go through the driver:
+    # SQLAlchemy's result processing of them cost about as much as SQLite's own work.
+    for run_id, key, value, ts, step, is_nan in sql.metrics.all_for_ids(conn, present["ids"]):
         found[run_id].metrics.append(Metric(key, from_stored(value, is_nan), ts or 0, step))
-    for run_id, key, value in conn.execute(sql.params, present).all():
+    for run_id, key, value in sql.params.all_for_ids(conn, present["ids"]):
         found[run_id].params.append((key, value))
-    for run_id, key, value in conn.execute(sql.tags, present).all():
+    for run_id, key, value in sql.tags.all_for_ids(conn, present["ids"]):
         found[run_id].tags.append((key, value))
     for run in found.values():
         run.metrics.sort(key=_by_key)

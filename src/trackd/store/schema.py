@@ -21,10 +21,8 @@ from functools import cache
 from typing import Literal
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
-from trackd.migrations import SCRIPT_LOCATION, baseline
+from trackd.migrations import SCRIPT_LOCATION
 from trackd.store import tables
 
 HEAD = "f4a9b2c7d1e6"
@@ -66,6 +64,10 @@ class SchemaState:
 @cache
 def mlflow_table_names() -> frozenset[str]:
     """Every table of MLflow 3.18's schema."""
+    # Imported here: building the baseline costs ~40 ms that a start on a current database
+    # never needs (inspect_schema answers "current" without it).
+    from trackd.migrations import baseline
+
     return frozenset(baseline.build("sqlite").tables)
 
 
@@ -75,13 +77,13 @@ def inspect_schema(engine: sa.Engine) -> SchemaState:
         versions: list[str] = []
         if "alembic_version" in present:
             versions = list(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
+    if versions == [HEAD]:
+        return SchemaState("current", HEAD)
     has_mlflow_tables = bool(present & mlflow_table_names())
     if not versions:
         # No recorded revision: an empty database (unrelated tables are fine), or MLflow
         # tables from a release before MLflow versioned its schema.
         return SchemaState("older" if has_mlflow_tables else "empty", None)
-    if versions == [HEAD]:
-        return SchemaState("current", HEAD)
     unknown = [v for v in versions if v != HEAD and v not in KNOWN_MLFLOW_REVISIONS]
     if unknown:
         if not has_mlflow_tables:
@@ -216,6 +218,10 @@ def outdated_message(state: SchemaState, uri: str | sa.URL) -> str:
 
 
 def _alembic_upgrade(engine: sa.Engine) -> None:
+    # Alembic is imported only when a schema is really created (~60 ms of start-up otherwise).
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     # engine.begin(): on PostgreSQL the whole schema is created in one transaction.

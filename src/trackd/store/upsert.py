@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select, tuple_, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trackd.store.prepared import Prepared
 
@@ -69,19 +68,37 @@ def _statement(
     return found
 
 
+def dialect_insert(dialect: str, table: Table) -> Any:
+    """The dialect's own INSERT construct (with its upsert clauses) for ``table``.
+
+    The dialect modules are imported here, on first use, so that a server on SQLite never loads
+    the MySQL and PostgreSQL ones (they cost start-up time and memory for nothing).
+    """
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        return mysql_insert(table)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table)
+
+
 def _build(
     dialect: str, table: Table, columns: tuple[str, ...], update_columns: tuple[str, ...] | None
 ) -> Any:
     values: dict[str, Any] = {name: bindparam(name) for name in columns}
     if dialect in ("mysql", "mariadb"):
-        my = mysql.insert(table).values(values)
+        my = dialect_insert(dialect, table).values(values)
         if update_columns:
             return my.on_duplicate_key_update({c: my.inserted[c] for c in update_columns})
         # "Ignore" as a no-op assignment: INSERT IGNORE would also swallow other errors.
         first = table.primary_key.columns.values()[0].name
         return my.on_duplicate_key_update({first: my.inserted[first]})
-    module = sqlite if dialect == "sqlite" else postgresql
-    stmt = module.insert(table).values(values)
+    stmt = dialect_insert(dialect, table).values(values)
     if not update_columns:
         return stmt.on_conflict_do_nothing()
     return stmt.on_conflict_do_update(
