@@ -16,12 +16,14 @@ from trackd.artifacts.registry import ArtifactRegistry
 from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
 from trackd.service.artifacts import ArtifactService
+from trackd.service.assessments import AssessmentService
 from trackd.service.experiments import ExperimentService
 from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
 from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
+from trackd.service.traces import TraceService
 from trackd.store import schema
 from trackd.store.database import Database
 from trackd.store.urls import redact
@@ -43,6 +45,8 @@ class Services:
     model_versions: ModelVersionService
     logged_models: LoggedModelService
     artifacts: ArtifactService
+    traces: TraceService
+    assessments: AssessmentService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,6 +96,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         model_versions=ModelVersionService(db, settings),
         logged_models=LoggedModelService(db, settings, runs),
         artifacts=ArtifactService(db, registry),
+        traces=TraceService(db),
+        assessments=AssessmentService(db),
     )
 
 

@@ -7,7 +7,16 @@ under ``3.0`` instead.
 
 from __future__ import annotations
 
-from trackd.api import artifacts, experiments, logged_models, metrics, misc, runs
+from trackd.api import (
+    artifacts,
+    assessments,
+    experiments,
+    logged_models,
+    metrics,
+    misc,
+    runs,
+    traces,
+)
 from trackd.api import model_versions as mv
 from trackd.api import registered_models as rm
 from trackd.api.router import Handler, Route
@@ -72,6 +81,7 @@ UNPREFIXED: list[tuple[str, str, Handler]] = [
     ("GET", "/get-artifact", artifacts.get_artifact),
     ("GET", "/model-versions/get-artifact", mv.get_artifact),
     ("GET", "/openapi.json", misc.openapi),
+    ("POST", "/v1/traces", traces.otlp_ingest),
 ]
 
 
@@ -106,10 +116,30 @@ SERVER_V3: list[tuple[str, str, Handler]] = [
 ]
 
 
+# Traces (MLflow 3). Tags and deletion are served under 2.0 and 3.0, as MLflow does.
+TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler]] = [
+    ("PATCH", "/mlflow/traces/{trace_id}/tags", traces.set_tag),
+    ("DELETE", "/mlflow/traces/{trace_id}/tags", traces.delete_tag),
+    ("POST", "/mlflow/traces/delete-traces", traces.delete_traces),
+]
+TRACES_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/traces", traces.start),
+    ("POST", "/mlflow/traces/search", traces.search),
+    ("GET", "/mlflow/traces/get", traces.get),
+    ("GET", "/mlflow/traces/batchGet", traces.batch_get),
+    ("GET", "/mlflow/traces/{trace_id}", traces.get_info),
+    *TRACE_TAGS_AND_DELETION,
+    ("POST", "/mlflow/traces/{trace_id}/assessments", assessments.create),
+    ("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", assessments.get),
+    ("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", assessments.update),
+    ("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", assessments.delete),
+]
+
+
 def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
-              (SERVER_V3, "3.0"))
+              (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V3, "3.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)

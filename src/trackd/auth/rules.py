@@ -27,6 +27,7 @@ LOGGED_MODEL = "logged_model"  # model_id path parameter, looked up to its exper
 MODEL = "registered_model"  # registered model `name` field
 ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
 TRACE = "trace"  # a trace id, looked up to its experiment
+TRACES = "traces"  # a list of trace ids (field named in `source`): every one must pass
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
 OTLP = "otlp"  # the x-mlflow-experiment-id header
@@ -145,6 +146,7 @@ _add("POST", "/mlflow/traces", Rule(TRACE_START, U))
 _add("GET", "/mlflow/traces", Rule(TRACES_SEARCH, R))
 _add("POST", "/mlflow/traces/search", Rule(TRACES_SEARCH, R))
 _add("GET", "/mlflow/traces/get", Rule(TRACE, R, source="trace_id"))
+_add("GET", "/mlflow/traces/batchGet", Rule(TRACES, R, source="trace_ids"))
 _add("GET", "/mlflow/traces/{trace_id}", Rule(TRACE, R, source="trace_id"))
 _add("PATCH", "/mlflow/traces/{trace_id}", Rule(TRACE, U, source="trace_id"))
 _add("GET", "/mlflow/traces/{trace_id}/info", Rule(TRACE, R, source="trace_id"))

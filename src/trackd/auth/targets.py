@@ -103,6 +103,12 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
         trace_id = params.get(name) or _required(fields, name)
         ok = await _experiment_allows(
             auth, user, await lookups.experiment_of("trace", trace_id), action)
+    elif target == rules.TRACES:
+        ids = value(fields, rule.source or "trace_ids", as_list=True) or []
+        ok = bool(ids)
+        for trace_id in ids:
+            ok = ok and await _experiment_allows(
+                auth, user, await lookups.experiment_of("trace", str(trace_id)), action)
     elif target == rules.TRACE_START:
         ok = await _experiment_allows(auth, user, _trace_start_experiment(fields), action)
     elif target == rules.TRACES_SEARCH:

@@ -160,6 +160,28 @@ RULES: dict[str, Rules] = {
         attr_value_error="Only the '{{'version_number'}}' attributes support comparison with "
         "numeric values.",
     ),
+    # Traces (MLflow's SearchTraceUtils): metadata clauses take the param entity, whose value
+    # rules (quoted strings, IS [NOT] NULL) are the same; span, assessment and issue clauses
+    # are not served yet (docs/api.md).
+    "traces": Rules(
+        "traces",
+        {"tag": "tag", "tags": "tag", "attribute": "attribute", "attributes": "attribute",
+         "trace": "attribute", "metadata": "param", "request_metadata": "param"},
+        "Invalid entity type '{}'. Valid values are ['tag', 'tags', 'attribute', "
+        "'attributes', 'trace', 'metadata', 'request_metadata']",
+        frozenset({"status", "request_id", "client_request_id", "name", "run_id"}),
+        frozenset({"timestamp_ms", "execution_time_ms"}),
+        {"timestamp": "timestamp_ms", "execution_time": "execution_time_ms"},
+        list_attrs=frozenset({"status", "request_id", "client_request_id", "name", "run_id"}),
+        null_entities=frozenset({"param", "tag"}),
+        ops={
+            "param": STRING_OPS | NULL_OPS,
+            "tag": STRING_OPS | NULL_OPS,
+            "string": STRING_OPS | LIST_OPS,
+            "numeric": NUMERIC_OPS,
+        },
+        trim_entity_backticks=True,
+    ),
     "logged_models": Rules(
         "logged_models",
         {"attributes": "attribute", "metrics": "metric", "params": "param", "tags": "tag"},

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from trackd.store import traces
+
 _c = sa.column
 
 
@@ -41,9 +43,6 @@ endpoints = _t("endpoints", "endpoint_id", "experiment_id")
 _RUN_CHILDREN = (("latest_metrics", "run_uuid"), ("params", "run_uuid"), ("tags", "run_uuid"),
                  ("logged_model_metrics", "run_id"))
 _MODEL_CHILDREN = ("logged_model_metrics", "logged_model_params", "logged_model_tags")
-_TRACE_CHILDREN = (("span_metrics", "trace_id"), ("spans", "trace_id"),
-                   ("assessments", "trace_id"), ("trace_metrics", "request_id"),
-                   ("trace_tags", "request_id"), ("trace_request_metadata", "request_id"))
 # Experiment-keyed tables without their own children, deleted last before the experiment.
 _EXPERIMENT_ROWS = ("experiment_tags", "label_schemas", "sql_assessment_daily_rollups",
                     "sql_span_cost_daily_rollups", "sql_trace_metric_daily_rollups",
@@ -154,10 +153,7 @@ def delete_traces(conn: Connection, experiment_id: int, limit: int) -> int:
     """One batch of an experiment's traces with their spans, tags and assessments."""
     ids = list(conn.scalars(sa.select(trace_info.c.request_id)
                             .where(trace_info.c.experiment_id == experiment_id).limit(limit)))
-    if ids:
-        for table, column in _TRACE_CHILDREN:
-            conn.execute(sa.delete(_t(table, column)).where(_c(column).in_(ids)))
-        conn.execute(sa.delete(trace_info).where(trace_info.c.request_id.in_(ids)))
+    traces.delete_traces(conn, ids)
     return len(ids)
 
 

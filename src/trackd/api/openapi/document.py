@@ -15,7 +15,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from trackd import MLFLOW_COMPAT_VERSION, __version__
-from trackd.api.openapi import artifacts, experiments, logged_models, registry, runs, server
+from trackd.api.openapi import (
+    artifacts,
+    experiments,
+    logged_models,
+    registry,
+    runs,
+    server,
+    traces,
+)
 from trackd.api.openapi.components import SCHEMAS
 from trackd.api.openapi.spec import STRING, Operation, Schema, ref
 from trackd.api.router import Route
@@ -26,14 +34,14 @@ _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/\d+\.\d+(?=/)")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
-_MODULES = (experiments, runs, logged_models, artifacts, registry, server)
+_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",
     401: "No or wrong credentials (auth on)",
     403: "The caller lacks the permission (auth on)",
     404: "No such resource (RESOURCE_DOES_NOT_EXIST)",
-    501: "The artifact store cannot do this (NOT_IMPLEMENTED)",
+    501: "The artifact store or this server cannot do this (NOT_IMPLEMENTED)",
     503: "Artifact proxying is off (--no-serve-artifacts): plain text",
 }
 

@@ -26,6 +26,7 @@ from .registry import (
     registered_model_tags,
     registered_models,
 )
+from .traces import trace_info, trace_request_metadata, trace_tags
 from .tracking import (
     datasets,
     experiment_tags,
@@ -65,4 +66,7 @@ __all__ = [
     "model_version_tags",
     "registered_model_aliases",
     "entity_associations",
+    "trace_info",
+    "trace_tags",
+    "trace_request_metadata",
 ]

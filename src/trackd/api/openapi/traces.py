@@ -1,0 +1,140 @@
+"""Trace operations (MLflow 3; api/traces.py). Spans travel as each trace's traces.json
+artifact: OTLP ingest answers 501, as mlflow server does on a store without span logging."""
+
+from __future__ import annotations
+
+from trackd.api.openapi.spec import (
+    BOOLEAN,
+    INT64,
+    NAME,
+    STRING,
+    Operation,
+    Operations,
+    array,
+    message,
+    text,
+)
+
+_TRACE_ID = {"trace_id": text("tr- followed by 32 hex digits")}
+_LOCATION = message(
+    type=STRING, mlflow_experiment=message(("experiment_id",), experiment_id=STRING)
+)
+_TRACE_INFO = message(
+    ("trace_id", "trace_location"),
+    trace_id=NAME,
+    client_request_id=STRING,
+    trace_location=_LOCATION,
+    request_time=text("RFC 3339 timestamp"),
+    execution_duration=text("protobuf duration, e.g. 0.034s"),
+    state=STRING,
+    trace_metadata={"type": "object", "additionalProperties": STRING},
+    tags={"type": "object", "additionalProperties": STRING},
+    request_preview=STRING,
+    response_preview=STRING,
+)
+_WRAPPED_INFO = message(("trace",), trace=message(("trace_info",), trace_info=_TRACE_INFO))
+_TAG = message(("key",), key=NAME, value=STRING)
+
+_SPAN = {"type": "object", "description": "an OTLP span (protobuf JSON)"}
+_TRACE = message(("trace_info",), trace_info=_TRACE_INFO, spans=array(_SPAN))
+
+V3: Operations = {
+    ("GET", "/mlflow/traces/get"): Operation(
+        "Get a trace with the spans kept in the database",
+        message(("trace_id",), trace_id=NAME, allow_partial=BOOLEAN),
+        message(("trace",), trace=_TRACE),
+    ),
+    ("GET", "/mlflow/traces/batchGet"): Operation(
+        "Get traces with the spans kept in the database (unknown ids are left out)",
+        message(trace_ids=array(STRING)),
+        message(traces=array(_TRACE)),
+    ),
+    ("POST", "/mlflow/traces"): Operation(
+        "Store a finished trace's info (StartTraceV3); its spans go to traces.json",
+        message(("trace",), trace=message(("trace_info",), trace_info=_TRACE_INFO)),
+        _WRAPPED_INFO,
+    ),
+    ("GET", "/mlflow/traces/{trace_id}"): Operation(
+        "Get a trace's info", message(trace_id=STRING), _WRAPPED_INFO, path_params=_TRACE_ID
+    ),
+    ("POST", "/mlflow/traces/search"): Operation(
+        "Search traces of some experiments",
+        message(
+            locations=array(_LOCATION),
+            experiment_ids=array(STRING),
+            filter=STRING,
+            max_results=INT64,
+            order_by=array(STRING),
+            page_token=STRING,
+        ),
+        message(traces=array(_TRACE_INFO), next_page_token=STRING),
+    ),
+}
+
+# Served under both 2.0 and 3.0, as MLflow does.
+SHARED: Operations = {
+    ("PATCH", "/mlflow/traces/{trace_id}/tags"): Operation(
+        "Set a trace tag", _TAG, path_params=_TRACE_ID
+    ),
+    ("DELETE", "/mlflow/traces/{trace_id}/tags"): Operation(
+        "Delete a trace tag", message(("key",), key=NAME), path_params=_TRACE_ID
+    ),
+    ("POST", "/mlflow/traces/delete-traces"): Operation(
+        "Delete traces of an experiment: by id, or the oldest before a time",
+        message(
+            ("experiment_id",),
+            experiment_id=NAME,
+            request_ids=array(STRING),
+            max_timestamp_millis=INT64,
+            max_traces=INT64,
+        ),
+        message(traces_deleted=INT64),
+    ),
+}
+
+_ASSESSMENT = message(
+    ("assessment_name",),
+    assessment_id=STRING,
+    assessment_name=NAME,
+    trace_id=STRING,
+    source=message(source_type=STRING, source_id=STRING),
+    create_time=STRING,
+    last_update_time=STRING,
+    feedback={"type": "object", "description": "{value, error}"},
+    expectation={"type": "object", "description": "{value} or {serialized_value}"},
+    rationale=STRING,
+    metadata={"type": "object", "additionalProperties": STRING},
+    span_id=STRING,
+    run_id=STRING,
+    overrides=STRING,
+    valid=BOOLEAN,
+)
+_ASSESSMENT_IDS = {**_TRACE_ID, "assessment_id": text("a- followed by 32 hex digits")}
+_ONE_ASSESSMENT = message(("assessment",), assessment=_ASSESSMENT)
+ASSESSMENTS: Operations = {
+    ("POST", "/mlflow/traces/{trace_id}/assessments"): Operation(
+        "Log feedback or an expectation on a trace (overrides marks the overridden one invalid)",
+        _ONE_ASSESSMENT, _ONE_ASSESSMENT, path_params=_TRACE_ID,
+    ),
+    ("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}"): Operation(
+        "Get an assessment", response=_ONE_ASSESSMENT, path_params=_ASSESSMENT_IDS,
+    ),
+    ("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}"): Operation(
+        "Update an assessment's name, value, rationale or metadata (update_mask)",
+        message(("assessment", "update_mask"), assessment=_ASSESSMENT, update_mask=STRING),
+        _ONE_ASSESSMENT, path_params=_ASSESSMENT_IDS,
+    ),
+    ("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}"): Operation(
+        "Delete an assessment (what it overrode counts again)", path_params=_ASSESSMENT_IDS,
+    ),
+}
+
+OPERATIONS: Operations = {
+    **ASSESSMENTS,
+    **V3,
+    **SHARED,
+    ("POST", "/v1/traces"): Operation(
+        "OTLP span ingest: not supported yet (501); the client then stores spans as artifacts",
+        errors=(501,),
+    ),
+}

@@ -1,0 +1,109 @@
+"""Trace routes (MLflow 3): parse, call service/traces.py, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackd.api.router import Call
+from trackd.errors import (
+    NOT_IMPLEMENTED,
+    MlflowError,
+    invalid_parameter,
+    missing_parameter,
+    not_found,
+)
+from trackd.service import validation as v
+
+# What mlflow server answers on a store without span logging; the official client reads the
+# sentence, stops sending spans over OTLP and uploads them as the trace's traces.json instead.
+OTLP_UNSUPPORTED = ("REST OTLP span logging is not supported by trackd yet: spans are stored "
+                    "as each trace's traces.json artifact")
+
+
+async def start(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    trace = f.raw("trace")
+    if not isinstance(trace, dict):
+        raise missing_parameter("trace")
+    info = await call.services.traces.start(trace.get("trace_info"))
+    return {"trace": {"trace_info": info.to_json()}}
+
+
+async def get_info(call: Call) -> dict[str, Any]:
+    info = await call.services.traces.get_info(call.params["trace_id"])
+    return {"trace": {"trace_info": info.to_json()}}
+
+
+async def get(call: Call) -> dict[str, Any]:
+    """``traces/get``: one trace with the spans kept in the database."""
+    f = await call.fields()
+    trace_id = f.string("trace_id", required=True)
+    found = await call.services.traces.get_with_spans([trace_id])
+    if not found:
+        raise not_found(f"Trace with ID {trace_id} is not found.")
+    info, spans = found[0]
+    return {"trace": {"trace_info": info.to_json(), "spans": spans}}
+
+
+async def batch_get(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    found = await call.services.traces.get_with_spans(f.string_list("trace_ids"))
+    return {"traces": [{"trace_info": i.to_json(), "spans": s} for i, s in found]}
+
+
+async def search(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    experiment_ids = list(f.string_list("experiment_ids"))
+    for i, location in enumerate(f.objects("locations")):
+        experiment = location.get("mlflow_experiment")
+        found = experiment.get("experiment_id") if isinstance(experiment, dict) else None
+        if not isinstance(found, str | int) or isinstance(found, bool):
+            raise invalid_parameter(
+                f"locations[{i}]: only MLflow experiment locations "
+                "(mlflow_experiment.experiment_id) are supported"
+            )
+        experiment_ids.append(str(found))
+    infos, token = await call.services.traces.search(
+        experiment_ids,
+        f.string("filter"),
+        f.integer("max_results"),
+        f.string_list("order_by"),
+        f.string("page_token"),
+    )
+    out: dict[str, Any] = {}
+    if infos:
+        out["traces"] = [i.to_json() for i in infos]
+    if token:
+        out["next_page_token"] = token
+    return out
+
+
+async def set_tag(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    key = f.string("key", required=True)
+    value = f.string("value", default="")
+    await call.services.traces.set_tag(call.params["trace_id"], key, value)
+    return {}
+
+
+async def delete_tag(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    await call.services.traces.delete_tag(call.params["trace_id"], f.string("key", required=True))
+    return {}
+
+
+async def delete_traces(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    experiment_id = v.parse_experiment_id(f.string("experiment_id", required=True))
+    trace_ids = f.string_list("request_ids") or f.string_list("trace_ids") or None
+    deleted = await call.services.traces.delete(
+        experiment_id,
+        trace_ids=trace_ids,
+        max_timestamp_ms=f.integer("max_timestamp_millis"),
+        max_traces=f.integer("max_traces"),
+    )
+    return {"traces_deleted": deleted}
+
+
+async def otlp_ingest(call: Call) -> Any:
+    raise MlflowError(OTLP_UNSUPPORTED, NOT_IMPLEMENTED)

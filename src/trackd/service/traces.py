@@ -1,0 +1,334 @@
+"""Traces (MLflow 3): what the official client sends when a traced function returns, and the
+searches, tags and deletions on what it stored.
+
+How a trace reaches trackd today (the same path ``mlflow server`` takes on a store without span
+logging): the client tries ``POST /v1/traces`` (OTLP) for the spans, is told that span logging
+is not supported, and instead (1) ``start_trace`` stores the trace's info here and (2) uploads
+the spans as ``traces.json`` under the info's ``mlflow.artifactLocation`` tag, through the
+artifact proxy. ``get_trace`` and ``search_traces`` read the info here and the spans from there,
+so a trace stored by trackd opens in ``mlflow server`` and the other way round.
+
+MLflow's SQL store keeps some values in ``trace_info`` columns instead of rows; they are moved
+there on write and given back on read exactly as MLflow does (see entities/traces.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from trackd.entities.spans import otlp_json
+from trackd.entities.traces import (
+    ARTIFACT_LOCATION_TAG,
+    COST_COLUMNS,
+    COST_METADATA,
+    INFO_FINALIZED_METADATA,
+    SESSION_METADATA,
+    STATES,
+    TOKEN_COLUMNS,
+    TOKEN_USAGE_METADATA,
+    TRACE_NAME_TAG,
+    TraceInfo,
+    json_object,
+    parse_duration,
+    parse_timestamp,
+)
+from trackd.errors import invalid_parameter, not_found
+from trackd.service import validation as v
+from trackd.service.artifact_paths import join_uri
+from trackd.service.assessments import insert_new, parse_new
+from trackd.service.experiments import require_active_experiment, require_experiment
+from trackd.service.filters import parse_filter
+from trackd.service.order_by import check_key_count, split_entry
+from trackd.service.paging import check_max_results, decode_token, encode_token, fingerprint
+from trackd.store import assessments as assessment_store
+from trackd.store import spans as span_store
+from trackd.store import traces as store
+from trackd.store import traces_search
+from trackd.store.database import Database
+
+_ORDER_KEYS = {"timestamp": "timestamp_ms", "timestamp_ms": "timestamp_ms",
+               "execution_time": "execution_time_ms", "execution_time_ms": "execution_time_ms",
+               "status": "status", "request_id": "request_id", "name": "name",
+               "experiment_id": "experiment_id"}
+_PREVIEW_CHARS = 1000  # trace_info.request_preview / response_preview are VARCHAR(1000)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    number = int(value)
+    return number if -(2**63) <= number < 2**63 else None
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _promoted_columns(metadata: dict[str, str]) -> dict[str, Any]:
+    """The metadata MLflow keeps in trace_info columns, removed from ``metadata``."""
+    columns: dict[str, Any] = {}
+    if SESSION_METADATA in metadata:
+        columns["session_id"] = metadata.pop(SESSION_METADATA)[:250]
+    if TOKEN_USAGE_METADATA in metadata:
+        usage = json_object(metadata.pop(TOKEN_USAGE_METADATA))
+        columns |= {col: _int_or_none(usage[k]) for k, col in TOKEN_COLUMNS.items() if k in usage}
+    if COST_METADATA in metadata:
+        cost = json_object(metadata.pop(COST_METADATA))
+        columns |= {col: _float_or_none(cost[k]) for k, col in COST_COLUMNS.items() if k in cost}
+    return columns
+
+
+def _restored_metadata(columns: dict[str, Any]) -> dict[str, str]:
+    """What a reader sees of those columns: MLflow's metadata keys, JSON as MLflow writes it."""
+    out: dict[str, str] = {}
+    if columns.get("session_id") is not None:
+        out[SESSION_METADATA] = columns["session_id"]
+    usage = {k: columns[c] for k, c in TOKEN_COLUMNS.items() if columns.get(c) is not None}
+    if usage:
+        out[TOKEN_USAGE_METADATA] = json.dumps(usage)
+    cost = {k: columns[c] for k, c in COST_COLUMNS.items() if columns.get(c) is not None}
+    if cost:
+        out[COST_METADATA] = json.dumps(cost)
+    return out
+
+
+def _with_assessments(conn: Connection, rows: list[Any]) -> list[TraceInfo]:
+    """Trace infos from ``store.load_rows`` rows, each with its assessments (as MLflow's
+    trace info carries them)."""
+    found = assessment_store.by_trace(conn, [r[0]["request_id"] for r in rows])
+    infos = []
+    for row in rows:
+        info = _entity(*row)
+        info.assessments = [a.to_json() for a in found[info.trace_id]]
+        infos.append(info)
+    return infos
+
+
+def _entity(columns: dict[str, Any], tags: dict[str, str], metadata: dict[str, str]) -> TraceInfo:
+    tags = dict(tags)
+    if columns.get("trace_name") is not None:
+        tags[TRACE_NAME_TAG] = columns["trace_name"]
+    return store.to_entity(columns, tags, {**metadata, **_restored_metadata(columns)})
+
+
+def _string_map(name: str, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(x, str) for k, x in value.items()):
+        raise invalid_parameter(f"Invalid value for '{name}': expected a map of strings")
+    return dict(value)
+
+
+def _experiment_of_location(location: Any) -> int:
+    if not isinstance(location, dict):
+        raise invalid_parameter("trace_location is required")
+    experiment = location.get("mlflow_experiment")
+    if not isinstance(experiment, dict) or experiment.get("experiment_id") in (None, ""):
+        raise invalid_parameter(
+            "Only MLflow experiment trace locations are supported: trace_location."
+            "mlflow_experiment.experiment_id is required"
+        )
+    return v.parse_experiment_id(str(experiment["experiment_id"]))
+
+
+class TraceService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def start(self, info: Any) -> TraceInfo:
+        """``StartTraceV3``: store a finished trace's info; spans travel separately."""
+        if not isinstance(info, dict):
+            raise invalid_parameter("trace.trace_info is required")
+        trace_id = info.get("trace_id")
+        if not isinstance(trace_id, str) or not trace_id or len(trace_id) > 50:
+            raise invalid_parameter("trace_info.trace_id must be a string of 1 to 50 characters")
+        experiment_id = _experiment_of_location(info.get("trace_location"))
+        state = info.get("state") or "STATE_UNSPECIFIED"
+        if state not in STATES:
+            raise invalid_parameter(f"Invalid trace state '{state}'; expected one of {STATES}")
+        tags = _string_map("tags", info.get("tags"))
+        metadata = _string_map("trace_metadata", info.get("trace_metadata"))
+        trace_name = tags.pop(TRACE_NAME_TAG, None)
+        columns: dict[str, Any] = {
+            "request_id": trace_id,
+            "experiment_id": experiment_id,
+            "timestamp_ms": parse_timestamp("request_time", info.get("request_time")),
+            "execution_time_ms": parse_duration("execution_duration",
+                                                info.get("execution_duration")),
+            "status": state,
+            "client_request_id": info.get("client_request_id") or None,
+            "request_preview": _preview(info.get("request_preview")),
+            "response_preview": _preview(info.get("response_preview")),
+            "trace_name": trace_name,
+            **_promoted_columns(metadata),
+        }
+        metadata[INFO_FINALIZED_METADATA] = "true"
+        raw_assessments = info.get("assessments") or []
+        if not isinstance(raw_assessments, list):
+            raise invalid_parameter("trace_info.assessments must be a list")
+        assessments = [parse_new(trace_id, a) for a in raw_assessments]
+
+        def work(conn: Connection) -> TraceInfo:
+            experiment = require_active_experiment(conn, experiment_id)
+            location = experiment.artifact_location or ""
+            tags[ARTIFACT_LOCATION_TAG] = join_uri(location, "traces", trace_id, "artifacts")
+            try:
+                with conn.begin_nested():
+                    store.insert_trace(conn, columns, tags, metadata)
+            except IntegrityError:
+                # As mlflow server: the client retries start_trace when an answer is lost, so
+                # a trace id that exists is the same trace again, not a conflict.
+                if store.experiment_of(conn, trace_id) != experiment_id:
+                    raise invalid_parameter(
+                        f"Trace with ID {trace_id} already exists in another experiment."
+                    ) from None
+                store.update_trace(conn, columns, tags, metadata)
+            for assessment in assessments:  # logged while the trace ran; kept once on retries
+                if not assessment_store.exists(conn, assessment.assessment_id):
+                    insert_new(conn, assessment)
+            return self._load(conn, trace_id)
+
+        return await self.db.write(work)
+
+    async def set_tag(self, trace_id: str, key: str, value: str) -> None:
+        v.check_length("key", 250, key)
+
+        def work(conn: Connection) -> None:
+            self._require(conn, trace_id)
+            if key == TRACE_NAME_TAG:
+                store.set_trace_name(conn, trace_id, value)
+            else:
+                store.set_tag(conn, trace_id, key, value)
+
+        await self.db.write(work)
+
+    async def delete_tag(self, trace_id: str, key: str) -> None:
+        def work(conn: Connection) -> None:
+            self._require(conn, trace_id)
+            if key == TRACE_NAME_TAG:
+                store.set_trace_name(conn, trace_id, None)
+                return
+            if store.delete_tag(conn, trace_id, key) == 0:
+                raise not_found(f"No trace tag with key '{key}' for trace with ID '{trace_id}'")
+
+        await self.db.write(work)
+
+    async def delete(self, experiment_id: int, *, trace_ids: Sequence[str] | None,
+                     max_timestamp_ms: int | None, max_traces: int | None) -> int:
+        # MLflow's checks and words (its abstract tracking store); an empty id list is none.
+        trace_ids = list(trace_ids) if trace_ids else None
+        if max_timestamp_ms is None and trace_ids is None:
+            raise invalid_parameter(
+                "Either `max_timestamp_millis` or `trace_ids` must be specified."
+            )
+        if max_timestamp_ms is not None and trace_ids is not None:
+            raise invalid_parameter(
+                "Only one of `max_timestamp_millis` and `trace_ids` can be specified."
+            )
+        if trace_ids is not None and max_traces is not None:
+            raise invalid_parameter(
+                "`max_traces` can't be specified if `trace_ids` is specified."
+            )
+        if max_traces is not None and max_traces <= 0:
+            raise invalid_parameter(
+                f"`max_traces` must be a positive integer, received {max_traces}."
+            )
+
+        def work(conn: Connection) -> int:
+            require_experiment(conn, experiment_id)
+            ids = store.ids_to_delete(conn, experiment_id, trace_ids=trace_ids,
+                                      max_timestamp_ms=max_timestamp_ms, max_traces=max_traces)
+            return store.delete_traces(conn, ids)
+
+        return await self.db.write(work)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def get_info(self, trace_id: str) -> TraceInfo:
+        return await self.db.read(lambda conn: self._load(conn, trace_id))
+
+    async def search(self, experiment_ids: Sequence[str], filter_string: str | None,
+                     max_results: int | None, order_by: Sequence[str],
+                     page_token: str | None) -> tuple[list[TraceInfo], str | None]:
+        ids = [v.parse_experiment_id(e) for e in experiment_ids]
+        if not ids:
+            raise invalid_parameter("At least one experiment ID (location) must be specified.")
+        limit = check_max_results("traces", max_results)
+        clauses = parse_filter("traces", filter_string or None)
+        keys = _order_keys(order_by)
+        query = fingerprint(ids, filter_string or "", list(order_by))
+        offset = int(decode_token(page_token, query).get("offset", 0)) if page_token else 0
+
+        def work(conn: Connection) -> list[TraceInfo]:
+            found = traces_search.search_ids(conn, ids, clauses, keys, offset, limit + 1)
+            return _with_assessments(conn, store.load_rows(conn, found))
+
+        infos = await self.db.read(work)
+        token = None
+        if len(infos) > limit:
+            infos = infos[:limit]
+            token = encode_token({"q": query, "offset": offset + limit})
+        return infos, token
+
+    async def get_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[TraceInfo,
+                                                                            list[dict[str, Any]]]]:
+        """Traces with the spans the database holds for them (``traces/get``, ``batchGet``);
+        unknown ids are left out. Traces whose spans are artifacts come back without spans:
+        clients read those from the trace's artifact location."""
+
+        def work(conn: Connection) -> list[tuple[TraceInfo, list[dict[str, Any]]]]:
+            rows = store.load_rows(conn, trace_ids)
+            contents = span_store.contents_by_trace(conn, [r[0]["request_id"] for r in rows])
+            return [(info, [otlp_json(c) for c in contents[info.trace_id]])
+                    for info in _with_assessments(conn, rows)]
+
+        return await self.db.read(work)
+
+    def _load(self, conn: Connection, trace_id: str) -> TraceInfo:
+        rows = store.load_rows(conn, [trace_id])
+        if not rows:
+            raise not_found(f"Trace with ID {trace_id} is not found.")
+        return _with_assessments(conn, rows)[0]
+
+    def _require(self, conn: Connection, trace_id: str) -> None:
+        if store.experiment_of(conn, trace_id) is None:
+            raise not_found(f"Trace with ID {trace_id} is not found.")
+
+
+def _preview(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise invalid_parameter("request_preview and response_preview must be strings")
+    return value.replace("\x00", "")[:_PREVIEW_CHARS]
+
+
+def _order_keys(order_by: Sequence[str]) -> list[tuple[str, bool]]:
+    check_key_count(list(order_by))
+    keys: list[tuple[str, bool]] = []
+    for entry in order_by:
+        ident, ascending = split_entry(entry)
+        name = ident.split(".", 1)[1] if ident.startswith(("attribute.", "attributes.",
+                                                            "trace.")) else ident
+        if name not in _ORDER_KEYS:
+            raise invalid_parameter(
+                f"Invalid order_by entity `{ident}` with key `{name}`"
+            )
+        keys.append((_ORDER_KEYS[name], ascending))
+    if not keys:
+        keys = [("timestamp_ms", False)]
+    return keys

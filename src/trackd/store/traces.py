@@ -1,0 +1,139 @@
+"""Trace info rows: writing a trace's info, tags and metadata, and reading them back whole.
+
+SQL only; MLflow's semantics (which keys live in columns, the artifact location tag) are in
+service/traces.py. ``load_trace_infos`` is the one reader: search, get and the auth layer's
+lookups all go through trace ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, delete, insert, select, update
+
+from trackd.entities.traces import TraceInfo
+from trackd.store.tables import trace_info, trace_request_metadata, trace_tags
+
+_T, _tags, _meta = trace_info.c, trace_tags.c, trace_request_metadata.c
+
+COLUMN_NAMES = tuple(c.name for c in trace_info.columns if c.name != "db_payload_generation")
+
+
+def insert_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
+                 metadata: dict[str, str]) -> None:
+    conn.execute(insert(trace_info).values(**row))
+    rid = row["request_id"]
+    if tags:
+        conn.execute(insert(trace_tags), [{"request_id": rid, "key": k, "value": v}
+                                          for k, v in tags.items()])
+    if metadata:
+        conn.execute(insert(trace_request_metadata),
+                     [{"request_id": rid, "key": k, "value": v} for k, v in metadata.items()])
+
+
+def update_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
+                 metadata: dict[str, str]) -> None:
+    """A trace sent again (a client retrying after a lost answer): its columns are replaced,
+    the tags and metadata it carries are set, the rest (and its spans) stay."""
+    rid = row["request_id"]
+    conn.execute(update(trace_info).where(_T.request_id == rid)
+                 .values(**{k: v for k, v in row.items() if k != "request_id"}))
+    for table, values in ((trace_tags, tags), (trace_request_metadata, metadata)):
+        if values:
+            conn.execute(delete(table).where(table.c.request_id == rid,
+                                             table.c.key.in_(list(values))))
+            conn.execute(insert(table), [{"request_id": rid, "key": k, "value": v}
+                                         for k, v in values.items()])
+
+
+def load_rows(conn: Connection, trace_ids: Sequence[str]) -> list[tuple[dict[str, Any],
+                                                                       dict[str, str],
+                                                                       dict[str, str]]]:
+    """(columns, tags, metadata) per trace, in the order of ``trace_ids``; unknown ids skipped."""
+    if not trace_ids:
+        return []
+    ids = list(trace_ids)
+    rows = {r.request_id: dict(r._mapping) for r in conn.execute(
+        select(*(trace_info.c[n] for n in COLUMN_NAMES)).where(_T.request_id.in_(ids)))}
+    tags: dict[str, dict[str, str]] = {i: {} for i in rows}
+    metadata: dict[str, dict[str, str]] = {i: {} for i in rows}
+    for rid, key, value in conn.execute(select(_tags.request_id, _tags.key, _tags.value)
+                                        .where(_tags.request_id.in_(ids))):
+        tags[rid][key] = value if value is not None else ""
+    for rid, key, value in conn.execute(select(_meta.request_id, _meta.key, _meta.value)
+                                        .where(_meta.request_id.in_(ids))):
+        metadata[rid][key] = value if value is not None else ""
+    return [(rows[i], tags[i], metadata[i]) for i in ids if i in rows]
+
+
+def set_tag(conn: Connection, trace_id: str, key: str, value: str) -> None:
+    found = conn.execute(update(trace_tags).where(_tags.request_id == trace_id,
+                                                  _tags.key == key).values(value=value))
+    if found.rowcount == 0:
+        conn.execute(insert(trace_tags).values(request_id=trace_id, key=key, value=value))
+
+
+def delete_tag(conn: Connection, trace_id: str, key: str) -> int:
+    return int(conn.execute(delete(trace_tags).where(_tags.request_id == trace_id,
+                                                     _tags.key == key)).rowcount)
+
+
+def set_trace_name(conn: Connection, trace_id: str, name: str | None) -> None:
+    conn.execute(update(trace_info).where(_T.request_id == trace_id).values(trace_name=name))
+
+
+def experiment_of(conn: Connection, trace_id: str) -> int | None:
+    found = conn.scalar(select(_T.experiment_id).where(_T.request_id == trace_id))
+    return None if found is None else int(found)
+
+
+def ids_to_delete(conn: Connection, experiment_id: int, *, trace_ids: Sequence[str] | None,
+                  max_timestamp_ms: int | None, max_traces: int | None) -> list[str]:
+    """The traces of one experiment a delete-traces call names: by id, or the oldest ones
+    before a time (at most ``max_traces`` of them)."""
+    query = select(_T.request_id).where(_T.experiment_id == experiment_id)
+    if trace_ids is not None:
+        query = query.where(_T.request_id.in_(list(trace_ids)))
+    if max_timestamp_ms is not None:
+        query = query.where(_T.timestamp_ms <= max_timestamp_ms)
+    query = query.order_by(_T.timestamp_ms, _T.request_id)
+    if max_traces is not None:
+        query = query.limit(max_traces)
+    return [r[0] for r in conn.execute(query)]
+
+
+# Every table keyed by a trace, children before parents: not every database enforces the
+# ON DELETE CASCADE MLflow declares (SQLite without its foreign-key pragma does not).
+TRACE_CHILDREN = (("span_metrics", "trace_id"), ("spans", "trace_id"),
+                  ("assessments", "trace_id"), ("trace_metrics", "request_id"),
+                  ("trace_tags", "request_id"), ("trace_request_metadata", "request_id"))
+
+
+def delete_traces(conn: Connection, trace_ids: Sequence[str]) -> int:
+    """Delete traces with everything keyed by them (spans, assessments, tags, metadata)."""
+    if not trace_ids:
+        return 0
+    ids = list(trace_ids)
+    for name, column in TRACE_CHILDREN:
+        child = sa.table(name, sa.column(column))
+        conn.execute(delete(child).where(child.c[column].in_(ids)))
+    return int(conn.execute(delete(trace_info).where(_T.request_id.in_(ids))).rowcount)
+
+
+def to_entity(columns: dict[str, Any], tags: dict[str, str],
+              metadata: dict[str, str]) -> TraceInfo:
+    return TraceInfo(
+        trace_id=columns["request_id"],
+        experiment_id=int(columns["experiment_id"]),
+        request_time_ms=int(columns["timestamp_ms"]),
+        execution_ms=None if columns["execution_time_ms"] is None
+        else int(columns["execution_time_ms"]),
+        state=columns["status"],
+        client_request_id=columns["client_request_id"],
+        request_preview=columns["request_preview"],
+        response_preview=columns["response_preview"],
+        metadata=metadata,
+        tags=tags,
+    )

@@ -1,0 +1,141 @@
+"""Trace routes in-process on every database: shapes, bad input and MLflow's error codes.
+
+What the official client does with them is in tests/compat/test_traces.py; this file covers
+what a client would not send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+V3 = "/api/3.0/mlflow"
+
+
+def _trace_id() -> str:
+    return "tr-" + uuid.uuid4().hex
+
+
+def _info(experiment_id: str, trace_id: str, **extra: Any) -> dict[str, Any]:
+    return {"trace_id": trace_id,
+            "trace_location": {"type": "MLFLOW_EXPERIMENT",
+                               "mlflow_experiment": {"experiment_id": experiment_id}},
+            "request_time": "2026-12-03T23:56:01.579Z", "execution_duration": "1.500s",
+            "state": "OK", "tags": {"mlflow.traceName": "t", "k": "v"},
+            "trace_metadata": {"mlflow.trace.tokenUsage":
+                               '{"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}'},
+            "request_preview": "in", "response_preview": "out", **extra}
+
+
+def _start(api: Any, info: Any) -> tuple[int, Any]:
+    return api.post(f"{V3}/traces", {"trace": {"trace_info": info}})
+
+
+def _error(result: tuple[int, Any], status: int, code: str) -> str:
+    got_status, body = result
+    assert got_status == status, body
+    assert body["error_code"] == code, body
+    return str(body["message"])
+
+
+def test_start_get_and_retry(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    trace_id = _trace_id()
+    status, body = _start(api, _info(exp, trace_id))
+    assert status == 200, body
+    info = body["trace"]["trace_info"]
+    assert info["request_time"] == "2026-12-03T23:56:01.579Z"
+    assert info["execution_duration"] == "1.500s"
+    assert info["tags"]["mlflow.traceName"] == "t"
+    assert info["tags"]["mlflow.artifactLocation"].endswith(f"/traces/{trace_id}/artifacts")
+    assert info["trace_metadata"]["mlflow.trace.infoFinalized"] == "true"
+    assert '"total_tokens": 7' in info["trace_metadata"]["mlflow.trace.tokenUsage"]
+    got = api.ok("GET", f"{V3}/traces/{trace_id}")["trace"]["trace_info"]
+    assert got == info
+    # A retried start is the same trace again (mlflow server's rule), not an error.
+    status, again = _start(api, _info(exp, trace_id, state="ERROR"))
+    assert status == 200, again
+    assert again["trace"]["trace_info"]["state"] == "ERROR"
+    other = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    _error(_start(api, _info(other, trace_id)), 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_bad_starts(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    _error(api.post(f"{V3}/traces", {}), 400, "INVALID_PARAMETER_VALUE")
+    _error(_start(api, "nope"), 400, "INVALID_PARAMETER_VALUE")
+    _error(_start(api, _info(exp, "")), 400, "INVALID_PARAMETER_VALUE")
+    _error(_start(api, _info("123456", _trace_id())), 404, "RESOURCE_DOES_NOT_EXIST")
+    _error(_start(api, _info(exp, _trace_id(), state="DONE")), 400, "INVALID_PARAMETER_VALUE")
+    _error(_start(api, _info(exp, _trace_id(), request_time="yesterday")), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(_start(api, _info(exp, _trace_id(), execution_duration="fast")), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(_start(api, _info(exp, _trace_id(), tags={"k": 1})), 400, "INVALID_PARAMETER_VALUE")
+    bad_location = _info(exp, _trace_id(), trace_location={"type": "UC_SCHEMA"})
+    _error(_start(api, bad_location), 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_unknown_traces(api: Any) -> None:
+    missing = _trace_id()
+    _error(api.get(f"{V3}/traces/{missing}"), 404, "RESOURCE_DOES_NOT_EXIST")
+    _error(api.get(f"{V3}/traces/get", {"trace_id": missing}), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert api.ok("GET", f"{V3}/traces/batchGet", {"trace_ids": [missing]}) == {"traces": []}
+    _error(api.call("PATCH", f"{V3}/traces/{missing}/tags", {"key": "k", "value": "v"}), 404,
+           "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_search_errors_and_paging(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    ids = [_trace_id() for _ in range(3)]
+    for i, trace_id in enumerate(ids):
+        _start(api, _info(exp, trace_id, request_time=f"2026-12-03T23:56:0{i}Z"))
+    search = f"{V3}/traces/search"
+    first = api.ok("POST", search, {"experiment_ids": [exp], "max_results": 2})
+    assert [t["trace_id"] for t in first["traces"]] == [ids[2], ids[1]]
+    rest = api.ok("POST", search, {"experiment_ids": [exp], "max_results": 2,
+                                   "page_token": first["next_page_token"]})
+    assert [t["trace_id"] for t in rest["traces"]] == [ids[0]] and "next_page_token" not in rest
+    _error(api.post(search, {}), 400, "INVALID_PARAMETER_VALUE")
+    _error(api.post(search, {"experiment_ids": [exp], "filter": "trace.status >>> 'x'"}), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(api.post(search, {"experiment_ids": [exp], "filter": "span.name = 'x'"}), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(api.post(search, {"experiment_ids": [exp], "max_results": 0}), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(api.post(search, {"experiment_ids": [exp], "page_token": "garbage"}), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(api.post(search, {"experiment_ids": [exp], "order_by": ["metrics.x"]}), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(api.post(search, {"locations": [{"type": "UC"}]}), 400, "INVALID_PARAMETER_VALUE")
+    found = api.ok("POST", search, {"experiment_ids": [exp],
+                                    "filter": "trace.timestamp_ms > 0 AND tags.k = 'v' AND "
+                                              "trace.name = 't' AND metadata.x IS NULL",
+                                    "order_by": ["timestamp_ms ASC"]})
+    assert [t["trace_id"] for t in found["traces"]] == ids
+
+
+def test_tags_and_deletion_errors(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    trace_id = _trace_id()
+    _start(api, _info(exp, trace_id))
+    tags = f"/api/2.0/mlflow/traces/{trace_id}/tags"
+    _error(api.call("DELETE", tags, {"key": "absent"}), 404, "RESOURCE_DOES_NOT_EXIST")
+    _error(api.call("PATCH", tags, {"value": "v"}), 400, "INVALID_PARAMETER_VALUE")
+    delete = "/api/2.0/mlflow/traces/delete-traces"
+    assert "must be specified" in _error(api.post(delete, {"experiment_id": exp}), 400,
+                                         "INVALID_PARAMETER_VALUE")
+    _error(api.post(delete, {"experiment_id": exp, "request_ids": [trace_id],
+                             "max_timestamp_millis": 1}), 400, "INVALID_PARAMETER_VALUE")
+    _error(api.post(delete, {"experiment_id": exp, "max_timestamp_millis": 1, "max_traces": 0}),
+           400, "INVALID_PARAMETER_VALUE")
+    assert api.ok("POST", delete, {"experiment_id": exp, "request_ids": [trace_id]}) == {
+        "traces_deleted": 1}
+
+
+def test_otlp_ingest_says_it_is_not_supported(api: Any) -> None:
+    resp = api.client.request("POST", "/v1/traces", content=b"\x0a\x00",
+                              headers={"Content-Type": "application/x-protobuf"})
+    assert resp.status_code == 501
+    assert resp.json()["error_code"] == "NOT_IMPLEMENTED"
+    assert "REST OTLP span logging is not supported" in resp.json()["message"]
