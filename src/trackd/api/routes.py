@@ -116,8 +116,9 @@ SERVER_V3: list[tuple[str, str, Handler]] = [
 ]
 
 
-# Traces (MLflow 3). Tags and deletion are served under 2.0 and 3.0, as MLflow does.
+# Traces (MLflow 3). Tags, deletion and span data are served under 2.0 and 3.0, as MLflow does.
 TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler]] = [
+    ("GET", "/mlflow/get-trace-artifact", traces.get_trace_artifact),
     ("PATCH", "/mlflow/traces/{trace_id}/tags", traces.set_tag),
     ("DELETE", "/mlflow/traces/{trace_id}/tags", traces.delete_tag),
     ("POST", "/mlflow/traces/delete-traces", traces.delete_traces),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
+from trackd.api.artifacts import attachment, send_file
 from trackd.api.router import Call
 from trackd.errors import (
     NOT_IMPLEMENTED,
@@ -14,6 +17,7 @@ from trackd.errors import (
 )
 from trackd.service import validation as v
 
+TRACE_DATA_FILE = "traces.json"  # where the client puts a trace's spans, under its location
 # What mlflow server answers on a store without span logging; the official client reads the
 # sentence, stops sending spans over OTLP and uploads them as the trace's traces.json instead.
 OTLP_UNSUPPORTED = ("REST OTLP span logging is not supported by trackd yet: spans are stored "
@@ -49,6 +53,22 @@ async def batch_get(call: Call) -> dict[str, Any]:
     f = await call.fields()
     found = await call.services.traces.get_with_spans(f.string_list("trace_ids"))
     return {"traces": [{"trace_info": i.to_json(), "spans": s} for i, s in found]}
+
+
+async def get_trace_artifact(call: Call) -> Response:
+    """``get-trace-artifact``: a trace's spans as ``{"spans": [...]}`` (the traces.json format),
+    from the database or the trace's artifact location, as MLflow's UI downloads them."""
+    f = await call.fields()
+    trace_id = f.first_string("request_id", "trace_id")
+    contents, location = await call.services.traces.span_source(trace_id)
+    if contents:
+        body = '{"spans": [' + ", ".join(contents) + "]}"
+        return Response(body, media_type="text/plain",
+                        headers={"Content-Disposition": attachment("traces.json")})
+    if not location:
+        raise not_found(f"Trace data of trace {trace_id} is not stored on this server.")
+    found = await call.services.artifacts.file_under(location, TRACE_DATA_FILE)
+    return send_file(call.request, found)
 
 
 async def search(call: Call) -> dict[str, Any]:

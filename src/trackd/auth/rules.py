@@ -174,6 +174,10 @@ _add("GET", "!/experiments", Rule(AUTHENTICATED))
 _add("GET", "!/experiments/{experiment_id}", Rule(EXPERIMENT, R))
 _add("GET", "!/runs/{run_id}", Rule(RUN, R))
 _add("GET", "!/compare", Rule(RUNS, R, source="runs"))
+# Trace pages are shells that read the API from the browser (checked there, per request); the
+# traces page still names its experiment, so it needs READ on it.
+_add("GET", "!/experiments/{experiment_id}/traces", Rule(EXPERIMENT, R))
+_add("GET", "!/traces/{trace_id}", Rule(TRACE, R, source="trace_id"))
 _add("GET", "!/logged-models/{model_id}", Rule(LOGGED_MODEL, R))
 
 _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/[23]\.0(?=/)")

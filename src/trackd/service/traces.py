@@ -298,6 +298,17 @@ class TraceService:
 
         return await self.db.read(work)
 
+    async def span_source(self, trace_id: str) -> tuple[list[str], str | None]:
+        """Where a trace's spans are: the ``spans`` rows mlflow server ingested (their JSON),
+        else the trace's artifact location, where clients put ``traces.json``."""
+
+        def work(conn: Connection) -> tuple[list[str], str | None]:
+            info = self._load(conn, trace_id)
+            contents = span_store.contents_by_trace(conn, [trace_id])[trace_id]
+            return contents, info.tags.get(ARTIFACT_LOCATION_TAG)
+
+        return await self.db.read(work)
+
     def _load(self, conn: Connection, trace_id: str) -> TraceInfo:
         rows = store.load_rows(conn, [trace_id])
         if not rows:

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from trackd.errors import MlflowError
 from trackd.web.render import Templates
 from trackd.web.static import StaticFiles
-from trackd.web.views import compare, experiments, registry, run, runs_table
+from trackd.web.views import compare, experiments, registry, run, runs_table, traces
 
 log = logging.getLogger("trackd.web")
 
@@ -30,6 +30,8 @@ View = Callable[..., Awaitable[Response]]
 _ROUTES: list[tuple[re.Pattern[str], View]] = [
     (re.compile(r"^/experiments/?$"), experiments.list_page),
     (re.compile(r"^/experiments/(?P<experiment_id>[^/]+)/?$"), runs_table.runs_page),
+    (re.compile(r"^/experiments/(?P<experiment_id>[^/]+)/traces/?$"), traces.traces_page),
+    (re.compile(r"^/traces/(?P<trace_id>[^/]+)/?$"), traces.trace_page),
     (re.compile(r"^/runs/(?P<run_id>[^/]+)/?$"), run.run_page),
     (re.compile(r"^/compare/?$"), compare.compare_page),
     (re.compile(r"^/models/?$"), registry.models_page),
@@ -37,7 +39,8 @@ _ROUTES: list[tuple[re.Pattern[str], View]] = [
     (re.compile(r"^/models/(?P<name>.+?)/?$"), registry.model_page),
     (re.compile(r"^/logged-models/(?P<model_id>[^/]+)/?$"), registry.logged_model_page),
 ]
-_PAGE_PREFIXES = ("/static/", "/experiments", "/runs/", "/compare", "/models", "/logged-models")
+_PAGE_PREFIXES = ("/static/", "/experiments", "/runs/", "/compare", "/models", "/logged-models",
+                  "/traces/")
 
 
 # The pages load scripts and styles from /static only and build their content with

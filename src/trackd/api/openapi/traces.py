@@ -73,6 +73,12 @@ V3: Operations = {
 
 # Served under both 2.0 and 3.0, as MLflow does.
 SHARED: Operations = {
+    ("GET", "/mlflow/get-trace-artifact"): Operation(
+        "A trace's spans as {\"spans\": [...]} (traces.json), from the database or its "
+        "artifact location",
+        message(request_id=STRING, trace_id=STRING),
+        kind="download",
+    ),
     ("PATCH", "/mlflow/traces/{trace_id}/tags"): Operation(
         "Set a trace tag", _TAG, path_params=_TRACE_ID
     ),

@@ -1,0 +1,167 @@
+// GenAI trace pages: an experiment's traces (filter, pages, live refresh) and one trace (span
+// tree with a timeline, a span's inputs, outputs, attributes and events, assessments). Both
+// read the JSON API (traces/search, traces/<id>, get-trace-artifact); text is always set as
+// text, never as HTML.
+"use strict";
+(function () {
+  const { el, $, api } = T;
+  const page = document.body.dataset.page;
+  const v3 = { version: "3.0" };
+  const showError = (err) => T.showError($("[data-role='error']"), err ? (err.message || String(err)) : "");
+  const traceUrl = (id) => T.url("/traces/" + encodeURIComponent(id));
+  const millis = (iso) => (iso ? Date.parse(iso) : null);
+  const durationMs = (d) => (d ? Math.round(parseFloat(d) * 1000) : null);
+  // Spans are often milliseconds long: T.fmtDuration's tenths of a second would show 0.0s.
+  const fmtSpan = (ms) => (ms < 1000 ? (ms < 10 ? ms.toFixed(1) : Math.round(ms)) + " ms" : T.fmtDuration(ms));
+  const stateBadge = (s) => el("span", { class: "badge state-" + String(s || "").toLowerCase() }, s || "–");
+  function decoded(raw) {
+    if (typeof raw !== "string") return raw;
+    try { return JSON.parse(raw); } catch (e) { return raw; }
+  }
+  function tokens(info) {
+    const usage = decoded((info.trace_metadata || {})["mlflow.trace.tokenUsage"]);
+    return usage && typeof usage === "object" && usage.total_tokens !== undefined ? usage.total_tokens : "–";
+  }
+  const userTags = (tags) => Object.entries(tags || {}).filter(([k]) => !k.startsWith("mlflow."));
+  const pretty = (value) => el("pre", { class: "json" }, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+
+  // ---- an experiment's traces ------------------------------------------------------------
+  async function tracesPage() {
+    const form = $("[data-role='traces-filter']");
+    const experiment = form.dataset.experiment;
+    const q = new URLSearchParams(location.search);
+    const filter = (q.get("filter") || "").trim();
+    const body = $("[data-role='traces']");
+    if ($("[data-role='error']").dataset.invalid) { body.replaceChildren(); return; }  // shown by the server
+    async function load() {
+      try {
+        const res = await api("traces/search", { ...v3, body: {
+          experiment_ids: [experiment], filter: filter || undefined, max_results: 50,
+          order_by: ["timestamp_ms DESC"], page_token: q.get("token") || undefined } });
+        showError(null);
+        const traces = res.traces || [];
+        body.replaceChildren(...traces.map((t) => el("tr", { "data-href": traceUrl(t.trace_id) },
+          el("td", { class: "mono" }, el("a", { href: traceUrl(t.trace_id) }, t.trace_id.slice(0, 15) + "…")),
+          el("td", {}, (t.tags || {})["mlflow.traceName"] || "–"),
+          el("td", { class: "truncate" }, t.request_preview || ""),
+          el("td", { class: "truncate" }, t.response_preview || ""),
+          el("td", {}, stateBadge(t.state)),
+          el("td", { class: "num" }, t.execution_duration ? fmtSpan(durationMs(t.execution_duration)) : "–"),
+          el("td", { class: "num" }, tokens(t)),
+          el("td", {}, T.timeEl(millis(t.request_time))),
+          el("td", {}, (t.assessments || []).map((a) => el("span", { class: "chip" }, a.assessment_name))),
+          el("td", { class: "truncate" }, userTags(t.tags).map(([k, v]) => `${k}=${v}`).join(", ")))));
+        if (!traces.length) body.replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: 10 }, filter ? "No traces match this filter." : "No traces yet.")));
+        const pager = $("[data-role='pager']");
+        const here = "/experiments/" + encodeURIComponent(experiment) + "/traces";
+        pager.replaceChildren();
+        if (q.get("token")) pager.append(el("a", { class: "btn", href: T.url(here, { filter }) }, "← First page"));
+        if (res.next_page_token) pager.append(el("a", { class: "btn", rel: "next", href: T.url(here, { filter, token: res.next_page_token }) }, "Next →"));
+      } catch (err) { body.replaceChildren(); showError(err); }
+    }
+    await load();
+    let timer = null;
+    $("[data-role='live']").addEventListener("change", (event) => {
+      clearInterval(timer);
+      if (event.target.checked) timer = setInterval(load, 5000);
+    });
+  }
+
+  // ---- one trace ---------------------------------------------------------------------------
+  function spanTree(spans) {
+    const byParent = new Map();
+    for (const span of spans) {
+      const key = span.parent_span_id || "";
+      if (!byParent.has(key)) byParent.set(key, []);
+      byParent.get(key).push(span);
+    }
+    for (const list of byParent.values()) list.sort((a, b) => Number(a.start_time_unix_nano) - Number(b.start_time_unix_nano));
+    const ids = new Set(spans.map((s) => s.span_id));
+    // Roots: no parent, or a parent that is not in this trace (a partial trace).
+    const roots = spans.filter((s) => !s.parent_span_id || !ids.has(s.parent_span_id));
+    return { roots, children: (span) => byParent.get(span.span_id) || [] };
+  }
+
+  function spanDetail(span) {
+    const attrs = Object.fromEntries(Object.entries(span.attributes || {}).map(([k, v]) => [k, decoded(v)]));
+    const inputs = attrs["mlflow.spanInputs"];
+    const outputs = attrs["mlflow.spanOutputs"];
+    const rest = Object.fromEntries(Object.entries(attrs).filter(([k]) => !["mlflow.spanInputs", "mlflow.spanOutputs", "mlflow.traceRequestId"].includes(k)));
+    const status = span.status || {};
+    $("[data-role='span-title']").textContent = span.name;
+    $("[data-role='span-detail']").replaceChildren(
+      el("p", {}, stateBadge((status.code || "").replace("STATUS_CODE_", "")), " ", status.message || ""),
+      el("h3", {}, "Inputs"), inputs === undefined ? el("p", { class: "dim" }, "None.") : pretty(inputs),
+      el("h3", {}, "Outputs"), outputs === undefined ? el("p", { class: "dim" }, "None.") : pretty(outputs),
+      el("h3", {}, "Attributes"), pretty(rest),
+      el("h3", {}, "Events"), (span.events || []).length ? pretty(span.events) : el("p", { class: "dim" }, "None."));
+  }
+
+  function renderSpans(spans) {
+    const list = $("[data-role='spans']");
+    if (!spans.length) { list.replaceChildren(el("li", { class: "dim" }, "This trace has no spans.")); return; }
+    const start = Math.min(...spans.map((s) => Number(s.start_time_unix_nano)));
+    const end = Math.max(...spans.map((s) => Number(s.end_time_unix_nano || s.start_time_unix_nano)));
+    const total = Math.max(1, end - start);
+    const tree = spanTree(spans);
+    function item(span, depth) {
+      const from = Number(span.start_time_unix_nano);
+      const to = Number(span.end_time_unix_nano || from);
+      const bar = el("span", { class: "span-bar" });
+      bar.style.marginLeft = ((from - start) / total * 100).toFixed(2) + "%";
+      bar.style.width = Math.max(0.5, (to - from) / total * 100).toFixed(2) + "%";
+      const type = decoded((span.attributes || {})["mlflow.spanType"]);
+      const button = el("button", { type: "button", class: "span-row", "data-span": span.span_id, onclick: () => {
+        for (const b of document.querySelectorAll(".span-row.selected")) b.classList.remove("selected");
+        button.classList.add("selected");
+        spanDetail(span);
+      } }, el("span", { class: "span-name" }, span.name), " ",
+        type && type !== "UNKNOWN" ? el("span", { class: "badge" }, type) : "", " ",
+        el("span", { class: "dim" }, fmtSpan((to - from) / 1e6)), el("span", { class: "span-track" }, bar));
+      const children = tree.children(span);
+      return el("li", {}, button, children.length ? el("ol", {}, children.map((c) => item(c, depth + 1))) : null);
+    }
+    list.replaceChildren(...tree.roots.map((r) => item(r, 0)));
+    const first = list.querySelector(".span-row");
+    if (first) first.click();
+  }
+
+  function renderInfo(info) {
+    const experiment = ((info.trace_location || {}).mlflow_experiment || {}).experiment_id;
+    if (experiment) {
+      $("[data-role='crumb-experiment']").replaceChildren(el("a", { href: T.url("/experiments/" + experiment + "/traces") }, "Traces of experiment " + experiment));
+    }
+    const facts = [["State", stateBadge(info.state)], ["Started", T.timeEl(millis(info.request_time))],
+      ["Duration", info.execution_duration ? fmtSpan(durationMs(info.execution_duration)) : "–"],
+      ["Tokens", tokens(info)], ["Name", (info.tags || {})["mlflow.traceName"] || "–"],
+      ["Request", info.request_preview || "–"], ["Response", info.response_preview || "–"]];
+    $("[data-role='trace-facts']").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+    const assessments = info.assessments || [];
+    $("[data-role='assessments']").replaceChildren(assessments.length ? el("table", { class: "grid" },
+      el("thead", {}, el("tr", {}, ["Name", "Value", "Source", "Valid", "Rationale"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, assessments.map((a) => el("tr", { class: a.valid === false ? "deleted" : "" },
+        el("td", {}, a.assessment_name),
+        el("td", { class: "mono" }, JSON.stringify(a.feedback ? a.feedback.value : (a.expectation || {}).value !== undefined ? a.expectation.value : decoded(((a.expectation || {}).serialized_value || {}).value))),
+        el("td", {}, `${(a.source || {}).source_type || ""} ${(a.source || {}).source_id || ""}`),
+        el("td", {}, a.valid === false ? "overridden" : "yes"),
+        el("td", {}, a.rationale || ""))))) : el("p", { class: "dim" }, "None."));
+    const rows = [...Object.entries(info.tags || {}), ...Object.entries(info.trace_metadata || {})];
+    $("[data-role='trace-tags']").replaceChildren(el("table", { class: "kv" }, el("tbody", {},
+      rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "value" }, v))))));
+  }
+
+  async function tracePage() {
+    const traceId = $("[data-role='trace-title']").dataset.trace;
+    try {
+      const res = await api("traces/" + encodeURIComponent(traceId), v3);
+      renderInfo(res.trace.trace_info);
+      const response = await fetch(T.apiUrl("get-trace-artifact", { request_id: traceId }, "3.0"));
+      if (!response.ok) throw new Error(`Spans could not be read (${response.status}).`);
+      const data = JSON.parse(await response.text());
+      renderSpans(data.spans || []);
+    } catch (err) { showError(err); $("[data-role='spans']").replaceChildren(); }
+  }
+
+  if (page === "traces") tracesPage();
+  if (page === "trace") tracePage();
+})();
