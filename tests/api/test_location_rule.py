@@ -63,17 +63,21 @@ def test_plain_locations_still_work(api: Any, tmp_path: Path) -> None:
         api.ok("POST", "experiments/create", {"name": _name(), "artifact_location": location})
 
 
-def _stored_experiment(api: Any, database_url: str, location: str) -> str:
-    """An experiment whose location was stored before the rule (straight into the database)."""
-    experiment_id = api.new_experiment(_name())
+def _as_stored(database_url: str, sql: str, **params: Any) -> None:
+    """Change rows straight in the database, as a server before the location rule left them."""
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE experiments SET artifact_location = :l "
-                                 "WHERE experiment_id = :e"),
-                         {"l": location, "e": int(experiment_id)})
+            conn.execute(sa.text(sql), params)
     finally:
         engine.dispose()
+
+
+def _stored_experiment(api: Any, database_url: str, location: str) -> str:
+    """An experiment whose location was stored before the rule (straight into the database)."""
+    experiment_id = api.new_experiment(_name())
+    _as_stored(database_url, "UPDATE experiments SET artifact_location = :l "
+               "WHERE experiment_id = :e", l=location, e=int(experiment_id))
     return experiment_id
 
 
@@ -81,13 +85,8 @@ def _stored_run(api: Any, database_url: str, location: str) -> str:
     """A run whose root was built from such a location by an older server."""
     experiment_id = api.new_experiment(_name())
     run_id = api.new_run(experiment_id)
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE runs SET artifact_uri = :u WHERE run_uuid = :r"),
-                         {"u": f"{location}/{run_id}/artifacts", "r": run_id})
-    finally:
-        engine.dispose()
+    _as_stored(database_url, "UPDATE runs SET artifact_uri = :u WHERE run_uuid = :r",
+               u=f"{location}/{run_id}/artifacts", r=run_id)
     return run_id
 
 
@@ -120,13 +119,8 @@ def test_a_logged_model_under_a_stored_bad_location_reads_nothing(
     experiment_id = api.new_experiment(_name())
     model = api.ok("POST", "logged-models", {"experiment_id": experiment_id, "name": "m"})["model"]
     model_id = model["info"]["model_id"]
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE logged_models SET artifact_location = :u "
-                                 "WHERE model_id = :m"), {"u": "file:///etc?", "m": model_id})
-    finally:
-        engine.dispose()
+    _as_stored(database_url, "UPDATE logged_models SET artifact_location = :u "
+               "WHERE model_id = :m", u="file:///etc?", m=model_id)
     got = api.client.get(f"/api/2.0/mlflow/logged-models/{model_id}/artifacts/files",
                          params={"artifact_file_path": "passwd"})
     assert got.status_code == 400, got.text[:200]
@@ -155,13 +149,8 @@ def test_a_model_version_with_a_stored_bad_source_reads_nothing(
     api.ok("POST", "registered-models/create", {"name": name})
     api.ok("POST", "model-versions/create",
            {"name": name, "source": f"runs:/{run_id}/model", "run_id": run_id})
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE model_versions SET source = :s, storage_location = :s "
-                                 "WHERE name = :n"), {"s": "file:///etc?", "n": name})
-    finally:
-        engine.dispose()
+    _as_stored(database_url, "UPDATE model_versions SET source = :s, storage_location = :s "
+               "WHERE name = :n", s="file:///etc?", n=name)
     got = api.client.get("/model-versions/get-artifact",
                          params={"name": name, "version": "1", "path": "passwd"})
     assert got.status_code == 400, got.text[:200]

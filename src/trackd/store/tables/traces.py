@@ -56,27 +56,22 @@ trace_info = Table(
     Index("index_trace_info_timestamp_ms_request_id", "timestamp_ms", "request_id"),
 )
 
-trace_tags = Table(
-    "trace_tags",
-    metadata,
-    Column("key", String(250), nullable=False),
-    Column("value", String(8000)),
-    Column("request_id", String(50), nullable=False),
-    PrimaryKeyConstraint("key", "request_id", name="trace_tag_pk"),
-    ForeignKeyConstraint(["request_id"], ["trace_info.request_id"],
-                         name="fk_trace_tags_request_id", ondelete="CASCADE"),
-    Index("index_trace_tags_request_id", "request_id"),
-)
 
-trace_request_metadata = Table(
-    "trace_request_metadata",
-    metadata,
-    Column("key", String(250), nullable=False),
-    Column("value", String(8000)),
-    Column("request_id", String(50), nullable=False),
-    PrimaryKeyConstraint("key", "request_id", name="trace_request_metadata_pk"),
-    ForeignKeyConstraint(["request_id"], ["trace_info.request_id"],
-                         name="fk_trace_request_metadata_request_id", ondelete="CASCADE"),
-    Index("index_trace_request_metadata_request_id", "request_id"),
-)
 
+def _trace_key_values(name: str, primary_key: str) -> Table:
+    """``trace_tags`` and ``trace_request_metadata`` have the same shape in MLflow's schema."""
+    return Table(
+        name,
+        metadata,
+        Column("key", String(250), nullable=False),
+        Column("value", String(8000)),
+        Column("request_id", String(50), nullable=False),
+        PrimaryKeyConstraint("key", "request_id", name=primary_key),
+        ForeignKeyConstraint(["request_id"], ["trace_info.request_id"],
+                             name=f"fk_{name}_request_id", ondelete="CASCADE"),
+        Index(f"index_{name}_request_id", "request_id"),
+    )
+
+
+trace_tags = _trace_key_values("trace_tags", "trace_tag_pk")
+trace_request_metadata = _trace_key_values("trace_request_metadata", "trace_request_metadata_pk")
