@@ -139,3 +139,25 @@ def test_otlp_ingest_says_it_is_not_supported(api: Any) -> None:
     assert resp.status_code == 501
     assert resp.json()["error_code"] == "NOT_IMPLEMENTED"
     assert "REST OTLP span logging is not supported" in resp.json()["message"]
+
+
+def test_trace_spans_come_from_the_traces_own_location(api: Any) -> None:
+    """get-trace-artifact reads the trace's traces.json where both servers put it, from the
+    experiment's location: never from the mlflow.artifactLocation tag, which anyone who may
+    edit the trace can change (pointing it at another experiment's trace would read that)."""
+    mine, theirs = (api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}") for _ in range(2))
+    my_trace, their_trace = _trace_id(), _trace_id()
+    for exp, trace_id, text in ((mine, my_trace, "mine"), (theirs, their_trace, "secret")):
+        _start(api, _info(exp, trace_id))
+        put = api.client.request(
+            "PUT", f"/api/2.0/mlflow-artifacts/artifacts/{exp}/traces/{trace_id}/artifacts/"
+            "traces.json", content=('{"spans": [{"name": "%s"}]}' % text).encode())
+        assert put.status_code == 200, put.text
+    api.ok("PATCH", f"{V3}/traces/{my_trace}/tags", {
+        "key": "mlflow.artifactLocation",
+        "value": f"mlflow-artifacts:/{theirs}/traces/{their_trace}/artifacts"})
+    got = api.client.get(f"{V3}/get-trace-artifact", params={"request_id": my_trace})
+    assert got.status_code == 200, got.text
+    assert "mine" in got.text and "secret" not in got.text
+    missing = api.client.get(f"{V3}/get-trace-artifact", params={"request_id": _trace_id()})
+    assert missing.status_code == 404

@@ -185,7 +185,7 @@ class TraceService:
         def work(conn: Connection) -> TraceInfo:
             experiment = require_active_experiment(conn, experiment_id)
             location = experiment.artifact_location or ""
-            tags[ARTIFACT_LOCATION_TAG] = join_uri(location, "traces", trace_id, "artifacts")
+            tags[ARTIFACT_LOCATION_TAG] = _trace_location(location, trace_id)
             try:
                 with conn.begin_nested():
                     store.insert_trace(conn, columns, tags, metadata)
@@ -298,14 +298,23 @@ class TraceService:
 
         return await self.db.read(work)
 
-    async def span_source(self, trace_id: str) -> tuple[list[str], str | None]:
+    async def span_source(self, trace_id: str) -> tuple[list[str], str]:
         """Where a trace's spans are: the ``spans`` rows mlflow server ingested (their JSON),
-        else the trace's artifact location, where clients put ``traces.json``."""
+        else the trace's artifact location, where clients put ``traces.json``.
 
-        def work(conn: Connection) -> tuple[list[str], str | None]:
-            info = self._load(conn, trace_id)
+        The location is built from the experiment's, as both servers build it when the trace
+        starts, never read from the ``mlflow.artifactLocation`` tag: tags are writable by
+        anyone who may edit the trace, and a tag pointing into another experiment would be a
+        way to read its traces.
+        """
+
+        def work(conn: Connection) -> tuple[list[str], str]:
+            experiment_id = store.experiment_of(conn, trace_id)
+            if experiment_id is None:
+                raise not_found(f"Trace with ID {trace_id} is not found.")
+            experiment = require_experiment(conn, experiment_id)
             contents = span_store.contents_by_trace(conn, [trace_id])[trace_id]
-            return contents, info.tags.get(ARTIFACT_LOCATION_TAG)
+            return contents, _trace_location(experiment.artifact_location or "", trace_id)
 
         return await self.db.read(work)
 
@@ -318,6 +327,10 @@ class TraceService:
     def _require(self, conn: Connection, trace_id: str) -> None:
         if store.experiment_of(conn, trace_id) is None:
             raise not_found(f"Trace with ID {trace_id} is not found.")
+
+
+def _trace_location(experiment_location: str, trace_id: str) -> str:
+    return join_uri(experiment_location, "traces", trace_id, "artifacts")
 
 
 def _preview(value: Any) -> str | None:
