@@ -3,8 +3,8 @@
     python -m bench.traces [--backend sqlite|postgresql] [--traces 200] [--spans 10]
 
 Each server gets a fresh database. The official mlflow 3.18 client (in this process) logs
-``--traces`` traces of ``--spans`` spans each (a traced function with nested spans, the
-client's async export flushed at the end), then ``search_traces`` reads them back with their
+``--traces`` traces of ``--spans`` spans each (a traced function with nested spans, exported
+synchronously: the async queue drops traces when a loop outruns it), then ``search_traces`` reads them back with their
 spans, then ``get_trace`` reads one. Beside each wall time: the server's CPU seconds, the figure
 that does not depend on how busy the client is. Results print as a table with trackd/mlflow
 ratios and go to bench/results/traces-<backend>.json.
@@ -92,6 +92,9 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=10)
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # Export each trace before the call returns: with the client's async queue, a fast loop
+    # overflows it and the client drops traces ("Queue full"), which would flatter both.
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
     results: dict[str, Any] = {"config": vars(args)}
     with tempfile.TemporaryDirectory(prefix="bench-traces-") as tmp:
         for kind in ("trackd", "mlflow"):

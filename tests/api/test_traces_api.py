@@ -6,6 +6,7 @@ what a client would not send.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -151,7 +152,7 @@ def test_trace_spans_come_from_the_traces_own_location(api: Any) -> None:
         _start(api, _info(exp, trace_id))
         put = api.client.request(
             "PUT", f"/api/2.0/mlflow-artifacts/artifacts/{exp}/traces/{trace_id}/artifacts/"
-            "traces.json", content=('{"spans": [{"name": "%s"}]}' % text).encode())
+            "traces.json", content=json.dumps({"spans": [{"name": text}]}).encode())
         assert put.status_code == 200, put.text
     api.ok("PATCH", f"{V3}/traces/{my_trace}/tags", {
         "key": "mlflow.artifactLocation",
