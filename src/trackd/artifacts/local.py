@@ -169,6 +169,19 @@ def open_store(uri: str, settings: Settings) -> ArtifactStore:
     return LocalArtifactStore(uri)
 
 
+def check(uri: str, settings: Settings) -> None:
+    """Start-up check (trackd.artifacts.startup): the folder exists, or is created, and takes
+    a file; otherwise the server does not start, instead of failing on the first upload."""
+    from trackd.config import ConfigError
+    from trackd.preflight import prove_writable, reason_of
+
+    path = os.path.abspath(local_path_of(uri))
+    try:
+        prove_writable(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot store artifacts in {path}: {reason_of(exc)}") from exc
+
+
 # -- blocking helpers, run in worker threads ------------------------------------------------
 
 
