@@ -10,8 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from newcomer.test_cli_errors import _closed_port, assert_short_error, trackd
 from support.server import ServerOptions, running_server
+
+from newcomer.test_cli_errors import _closed_port, assert_short_error, trackd
 
 
 def _server(tmp_path: Path, *extra: str, port: int | None = None) -> list[str]:
