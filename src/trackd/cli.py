@@ -153,7 +153,7 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
     import uvicorn
 
     from trackd.app import create_app
-    from trackd.preflight import bind
+    from trackd.preflight import bind, ensure_sqlite_folder
     from trackd.store.schema import SchemaError
 
     try:
@@ -164,6 +164,7 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
         _fail(str(exc))
         return
     try:
+        ensure_sqlite_folder(settings.backend_store_uri)
         # Built here first even with several workers: schema problems stop the command
         # before any worker starts, with the message on the terminal.
         app = create_app(settings)
@@ -262,10 +263,12 @@ def db() -> None:
 @click.argument("url")
 def upgrade(url: str) -> None:
     """Create MLflow's schema on an empty database, or add trackd's indexes to a current one."""
+    from trackd.preflight import ensure_sqlite_folder
     from trackd.store import schema
     from trackd.store.database import Database
 
     _using(url)
+    ensure_sqlite_folder(url)
     database = Database(url)
     try:
         click.echo(schema.upgrade(database.engine))

@@ -111,7 +111,8 @@ def explain(exc: BaseException, url: str | None = None) -> str | None:
                     "check the URL, the database server and its logs")
         folder = _sqlite_folder(url)
         if folder and "SQLite" in hint:
-            hint = f"check that the folder {folder} exists and is writable"
+            hint = (f"{folder} is a file, not a folder" if os.path.isfile(folder)
+                    else f"check that the folder {folder} exists and is writable")
         return f"trackd: cannot connect to {where}: {message}\ntrackd: {hint}"
     if isinstance(exc, ImportError) and url is not None:
         # A driver named in the URL (postgresql+psycopg2://) that is not installed.
@@ -130,6 +131,23 @@ def _sqlite_folder(url: str | None) -> str | None:
     if not database or database == ":memory:":
         return None
     return os.path.dirname(os.path.abspath(database))
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of an SQLite database file, as ``mlflow server`` and ``mlflow db
+    upgrade`` do, so that a platform recipe naming ``sqlite:////data/mlflow/mlflow.db`` works
+    on a fresh volume; ConfigError naming the folder when it cannot be made."""
+    try:
+        folder = _sqlite_folder(url)
+    except Exception:
+        return  # not a URL at all: opening it says so, in its own words
+    if folder is None or os.path.isdir(folder):
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the folder {folder} of the SQLite database "
+                          f"{url}: {reason_of(exc)}") from exc
 
 
 # --------------------------------------------------------------------------- artifacts

@@ -51,6 +51,8 @@ def assert_short_error(result: subprocess.CompletedProcess[str], *expected: str)
 def _bad_urls(tmp_path: Path) -> dict[str, tuple[str, list[str]]]:
     """name -> (URL, texts the message must hold: the masked URL, the driver's words, a hint)."""
     refused = _closed_port()
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
     urls = {
         "not-a-url": ("notaurl", ["notaurl", "Could not parse", "sqlite:///"]),
         "unknown-dialect": ("nosuchdb://x/y", ["no database driver for 'nosuchdb'"]),
@@ -61,6 +63,8 @@ def _bad_urls(tmp_path: Path) -> dict[str, tuple[str, list[str]]]:
         "sqlite-missing-folder": (
             f"sqlite:///{tmp_path}/missing/folder/mlflow.db",
             ["unable to open database file", f"{tmp_path}/missing/folder exists"]),
+        "sqlite-folder-is-a-file": (
+            f"sqlite:///{a_file}/mlflow.db", [str(a_file), "a file"]),
         "driver-not-installed": ("postgresql+nosuchdriver://u@127.0.0.1/x",
                                  ["nosuchdriver"]),
     }
@@ -80,8 +84,8 @@ def _bad_urls(tmp_path: Path) -> dict[str, tuple[str, list[str]]]:
 
 
 CASES = ["not-a-url", "unknown-dialect", "refused-port", "sqlite-missing-folder",
-         "driver-not-installed", "postgresql-missing-database", "mysql-missing-database",
-         "mysql-wrong-password"]
+         "sqlite-folder-is-a-file", "driver-not-installed", "postgresql-missing-database",
+         "mysql-missing-database", "mysql-wrong-password"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -91,6 +95,8 @@ def test_bad_backend_store_is_two_lines(case: str, command: str, tmp_path: Path)
     if case not in urls:
         pytest.skip(f"{case} needs its database server on 127.0.0.1")
     url, expected = urls[case]
+    if case == "sqlite-missing-folder" and command in ("server", "db upgrade"):
+        pytest.skip("server and db upgrade create the folder, as MLflow does (tested below)")
     if command == "server":
         args = ["server", "--backend-store-uri", url, "--port", str(_closed_port()),
                 "--artifacts-destination", str(tmp_path / "artifacts")]
@@ -127,3 +133,31 @@ def test_alembic_is_quiet_unless_debug(tmp_path: Path) -> None:
     loud = trackd("--debug", "db", "upgrade", f"sqlite:///{tmp_path}/b.db", cwd=tmp_path)
     assert loud.returncode == 0, loud.stderr
     assert "INFO alembic.runtime.plugins" in loud.stderr
+
+
+@pytest.mark.parametrize("command", ["server", "db upgrade"])
+def test_the_folder_of_an_sqlite_file_is_created_as_mlflow_does(command: str,
+                                                                tmp_path: Path) -> None:
+    database = tmp_path / "fresh" / "volume" / "mlflow.db"
+    url = f"sqlite:///{database}"
+    if command == "db upgrade":
+        result = trackd("db", "upgrade", url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    else:
+        # The folder is made before the database opens: a port in use stops the server
+        # before either (tested in test_startup_checks), so use a free port and stop it.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "trackd", "server", "--backend-store-uri", url, "--port",
+             str(_closed_port()), "--artifacts-destination", str(tmp_path / "art")],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"})
+        try:
+            import time
+
+            deadline = time.monotonic() + 60
+            while not database.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+        assert database.exists(), err
