@@ -46,7 +46,7 @@ class _Main(click.Group):
                 raise
             from trackd.preflight import explain
 
-            message = explain(exc, ctx.meta.get(_URL))
+            message = explain(exc, ctx.meta.get(_URL), ctx.meta.get(_WHAT, "the backend store"))
             if message is None:
                 raise
             if not message.startswith("trackd:"):
@@ -59,10 +59,13 @@ class _Main(click.Group):
 # URL in use, whose password error messages must mask.
 _DEBUG = "trackd.debug"
 _URL = "trackd.url"
+_WHAT = "trackd.url-is"
 
 
-def _using(url: str) -> None:
-    click.get_current_context().meta[_URL] = url
+def _using(url: str, what: str = "the backend store") -> None:
+    meta = click.get_current_context().meta
+    meta[_URL] = url
+    meta[_WHAT] = what
 
 
 @click.group(cls=_Main)
@@ -376,7 +379,7 @@ def auth_upgrade(database_uri: str | None) -> None:
 
     try:
         url = database_uri or read_auth_config().database_uri
-        _using(url)
+        _using(url, "the auth database")
         database = Database(url)
     except ConfigError as exc:
         _fail(str(exc))

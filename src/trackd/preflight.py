@@ -85,7 +85,8 @@ def _driver_message(exc: BaseException) -> str:
     return match.group(2) if match else text
 
 
-def explain(exc: BaseException, url: str | None = None) -> str | None:
+def explain(exc: BaseException, url: str | None = None,
+            what: str = "the backend store") -> str | None:
     """Two lines at most saying what went wrong and what to check, or None when ``exc`` is
     not a configuration or connection problem (the caller then shows the traceback)."""
     from sqlalchemy import exc as sa_exc
@@ -97,7 +98,7 @@ def explain(exc: BaseException, url: str | None = None) -> str | None:
         return _mask(str(exc), url)
     if isinstance(exc, MlflowError) and isinstance(exc.__cause__, sa_exc.DBAPIError):
         exc = exc.__cause__  # the store's "temporarily unavailable" wrapper: its cause
-    where = f"the backend store {_shown_url(url)}" if url else "the database"
+    where = f"{what} {_shown_url(url)}" if url else "the database"
     if isinstance(exc, sa_exc.NoSuchModuleError):
         scheme = (url or "").split(":", 1)[0]
         return (f"trackd: cannot use {where}: no database driver for '{scheme}'\n"

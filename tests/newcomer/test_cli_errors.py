@@ -89,7 +89,8 @@ CASES = ["not-a-url", "unknown-dialect", "refused-port", "sqlite-missing-folder"
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("command", ["server", "db current", "db upgrade", "gc"])
+@pytest.mark.parametrize("command", ["server", "db current", "db upgrade", "gc",
+                                     "auth upgrade"])
 def test_bad_backend_store_is_two_lines(case: str, command: str, tmp_path: Path) -> None:
     urls = _bad_urls(tmp_path)
     if case not in urls:
@@ -102,9 +103,13 @@ def test_bad_backend_store_is_two_lines(case: str, command: str, tmp_path: Path)
                 "--artifacts-destination", str(tmp_path / "artifacts")]
     elif command == "gc":
         args = ["gc", "--backend-store-uri", url]
+    elif command == "auth upgrade":
+        args = ["auth", "upgrade", "--database-uri", url]
     else:
         args = [*command.split(), url]
-    assert_short_error(trackd(*args, cwd=tmp_path), *expected)
+    lines = assert_short_error(trackd(*args, cwd=tmp_path), *expected)
+    if command == "auth upgrade":
+        assert "the auth database" in lines[0]
 
 
 def test_debug_brings_the_traceback_back(tmp_path: Path) -> None:
