@@ -178,8 +178,12 @@ def prove_writable(path: str) -> None:
 
 def bind(host: str, port: int) -> socket.socket:
     """A socket bound to (host, port) and ready for uvicorn, or ConfigError saying why not."""
+    # As uvicorn chooses: IPv6 only for an IPv6 literal, so that "localhost" means 127.0.0.1
+    # (getaddrinfo may list ::1 first).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: unknown host ({exc.strerror}); "
                           "check --host") from exc

@@ -91,3 +91,13 @@ def test_unknown_host_is_one_line(tmp_path: Path) -> None:
     result = trackd(*_server(tmp_path, "--host", "no-such-host.invalid"), cwd=tmp_path)
     assert_short_error(result, "no-such-host.invalid", "--host")
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_localhost_binds_ipv4_as_uvicorn_does() -> None:
+    from trackd.preflight import bind
+
+    sock = bind("localhost", 0)
+    try:
+        assert sock.family == socket.AF_INET and sock.getsockname()[0] == "127.0.0.1"
+    finally:
+        sock.close()
