@@ -75,17 +75,24 @@ def test_readme_examples_each_address_the_server_themselves() -> None:
         assert f'"{README_URL}"' in code, code
 
 
-def test_readme_examples_run_on_their_own_against_trackd_server(tmp_path: Path) -> None:
+def test_readme_examples_run_on_their_own_against_trackd_server(db_kind: str,
+                                                                tmp_path: Path) -> None:
     """Each example in its own fresh interpreter (no variable survives from the one before),
-    in README order, against a live `trackd server` on the embedded default's layout."""
+    in README order, against a live `trackd server` on a fresh database of each kind."""
+    from dbs import fresh_database
+
+    with fresh_database(db_kind, tmp_path) as url:
+        _run_readme_examples(url, tmp_path)
+
+
+def _run_readme_examples(url: str, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
 
     from support.server import ServerOptions, running_server
 
-    opts = ServerOptions(backend_store_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-                         artifacts_destination=tmp_path / "mlartifacts")
+    opts = ServerOptions(backend_store_uri=url, artifacts_destination=tmp_path / "mlartifacts")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(MLFLOW_DISABLE_TELEMETRY="true", MLFLOW_HTTP_REQUEST_MAX_RETRIES="2",
                PYTHONWARNINGS="ignore")
