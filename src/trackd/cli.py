@@ -33,13 +33,59 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group that turns configuration and connection failures into one or two
+    lines on stderr and exit code 1 (trackd.preflight.explain); a traceback only with
+    --debug, or for an error nobody foresaw."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if isinstance(exc, (click.ClickException, click.exceptions.Exit,
+                                click.exceptions.Abort)) or ctx.meta.get(_DEBUG):
+                raise
+            from trackd.preflight import explain
+
+            message = explain(exc, ctx.meta.get(_URL), ctx.meta.get(_WHAT, "the backend store"))
+            if message is None:
+                raise
+            if not message.startswith("trackd:"):
+                message = f"trackd: {message}"
+            click.echo(message, err=True)
+            sys.exit(1)
+
+
+# Keys of click's context meta (shared by a command and its group): --debug, and the database
+# URL in use, whose password error messages must mask.
+_DEBUG = "trackd.debug"
+_URL = "trackd.url"
+_WHAT = "trackd.url-is"
+
+
+def _using(url: str, what: str = "the backend store") -> None:
+    meta = click.get_current_context().meta
+    meta[_URL] = url
+    meta[_WHAT] = what
+
+
+@click.group(cls=_Main)
 @click.version_option(__version__, prog_name="trackd")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="TRACKD_DEBUG",
+              help="Full tracebacks and every library's log lines (alembic's included) "
+              "[env TRACKD_DEBUG].")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """trackd: a fast experiment-tracking server that speaks MLflow."""
+    ctx.meta[_DEBUG] = debug
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not debug:
+        # Alembic announces its plugins and migration context on every start: noise to anyone
+        # but the person debugging a migration.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -117,6 +163,7 @@ def server(access_log: bool, app_name: str | None, **flags: Any) -> None:
             raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
     except ConfigError as exc:
         _fail(str(exc))
+    _using(settings.backend_store_uri)
     run_server(settings, access_log=access_log or settings.access_log_format == "json")
 
 
@@ -125,18 +172,28 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
 
     from trackd.app import create_app
     from trackd.http_timeouts import HeaderTimeoutProtocol
+    from trackd.preflight import bind, ensure_sqlite_folder
     from trackd.store.schema import SchemaError
 
     try:
-        # Built here first even with several workers: schema problems stop the command
-        # before any worker starts, with the message on the terminal.
-        app = create_app(settings)
-    except SchemaError as exc:
-        _fail(str(exc))
-        return
+        # The port first: a port in use must stop the server before it creates a database
+        # file, an artifact folder or a schema.
+        sock = bind(settings.host, settings.port)
     except ConfigError as exc:
         _fail(str(exc))
         return
+    try:
+        ensure_sqlite_folder(settings.backend_store_uri)
+        # Built here first even with several workers: schema problems stop the command
+        # before any worker starts, with the message on the terminal.
+        app = create_app(settings)
+    except (SchemaError, ConfigError) as exc:
+        sock.close()
+        _fail(str(exc))
+        return
+    except BaseException:
+        sock.close()
+        raise
     json_log = settings.access_log_format == "json"
     if json_log:
         _json_access_log()
@@ -165,7 +222,9 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
     log.info("%s", describe(settings))
     if settings.workers <= 1:
         _freeze_startup_heap()
-        uvicorn.run(app, **options)
+        # uvicorn.run() minus its own bind: serve the socket taken above.
+        config = uvicorn.Config(app, **options)
+        uvicorn.Server(config).run(sockets=[sock])
         return
     app.services.db.close()
     if "auth" in app.services.extra:  # each worker opens its own
@@ -176,7 +235,6 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
     )
     from uvicorn.supervisors import Multiprocess
 
-    sock = config.bind_socket()
     Multiprocess(config, sockets=[sock]).run()
 
 
@@ -227,9 +285,12 @@ def db() -> None:
 @click.argument("url")
 def upgrade(url: str) -> None:
     """Create MLflow's schema on an empty database, or add trackd's indexes to a current one."""
+    from trackd.preflight import ensure_sqlite_folder
     from trackd.store import schema
     from trackd.store.database import Database
 
+    _using(url)
+    ensure_sqlite_folder(url)
     database = Database(url)
     try:
         click.echo(schema.upgrade(database.engine))
@@ -246,6 +307,7 @@ def current(url: str) -> None:
     from trackd.store import schema
     from trackd.store.database import Database
 
+    _using(url)
     database = Database(url)
     try:
         state = schema.inspect_schema(database.engine)
@@ -283,6 +345,7 @@ def gc(older_than: str | None, experiment_ids: str | None, run_ids: str | None,
     except (ConfigError, MlflowError) as exc:
         _fail(str(exc))
         return
+    _using(settings.backend_store_uri)
     database = Database(settings.backend_store_uri)
     try:
         state = schema.inspect_schema(database.engine)
@@ -335,6 +398,7 @@ def auth_upgrade(database_uri: str | None) -> None:
 
     try:
         url = database_uri or read_auth_config().database_uri
+        _using(url, "the auth database")
         database = Database(url)
     except ConfigError as exc:
         _fail(str(exc))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import shutil
 import stat
@@ -31,7 +32,9 @@ from trackd.artifacts.base import (
 )
 from trackd.artifacts.paths import INVALID_PATH, UPLOAD_TEMP_PREFIX, local_path_of
 from trackd.config import Settings
-from trackd.errors import INSUFFICIENT_STORAGE, MlflowError, invalid_parameter
+from trackd.errors import INSUFFICIENT_STORAGE, INTERNAL_ERROR, MlflowError, invalid_parameter
+
+log = logging.getLogger("trackd.artifacts")
 
 _run = anyio.to_thread.run_sync
 # Bytes of an upload handed to a writing thread at once: fewer thread hand-offs than one per
@@ -73,6 +76,7 @@ class LocalArtifactStore(ArtifactStore):
     def __init__(self, root_uri: str) -> None:
         super().__init__(root_uri)
         self.root = local_path_of(root_uri)
+        self._failing: str | None = None  # the cause last logged by _failed()
 
     def _full(self, path: str) -> str:
         """The filesystem path of ``path``, refusing one that a symlink takes out of the root."""
@@ -124,12 +128,31 @@ class LocalArtifactStore(ArtifactStore):
                 f"'{UPLOAD_TEMP_PREFIX}' are reserved."
             )
         try:
-            return await self._write(full, path, chunks)
+            written = await self._write(full, path, chunks)
         except OSError as exc:
             refused = storage_error(exc, path)
             if refused is None:
-                raise
+                raise self._failed(path, exc.strerror or str(exc)) from exc
             raise refused from exc
+        except MlflowError as exc:
+            # "a parent of the artifact is a file" is the client's doing only inside the root;
+            # a destination that is itself no longer a folder is the server's problem.
+            if os.path.isdir(self.root):
+                raise
+            raise self._failed(path, "the destination is no longer a folder") from exc
+        self._failing = None
+        return written
+
+    def _failed(self, path: str, cause: str) -> MlflowError:
+        """The store cannot take files (a folder removed, replaced, remounted read-only...):
+        one log line per distinct cause until a write succeeds again, and the client gets
+        MLflow's internal error rather than a complaint about its path."""
+        if self._failing != cause:
+            self._failing = cause
+            log.error("artifact destination %s cannot store files: %s (logged once until it "
+                      "works again)", self.root, cause)
+        return MlflowError(f"Could not store artifact '{path}': the server's artifact store "
+                           "is unavailable; its log says why.", INTERNAL_ERROR)
 
     async def _write(self, full: str, path: str, chunks: AsyncIterable[bytes]) -> int:
         created, (fd, staging) = await _run(_stage, os.path.dirname(full))
@@ -154,6 +177,19 @@ class LocalArtifactStore(ArtifactStore):
 
 def open_store(uri: str, settings: Settings) -> ArtifactStore:
     return LocalArtifactStore(uri)
+
+
+def check(uri: str, settings: Settings) -> None:
+    """Start-up check (trackd.artifacts.startup): the folder exists, or is created, and takes
+    a file; otherwise the server does not start, instead of failing on the first upload."""
+    from trackd.config import ConfigError
+    from trackd.preflight import prove_writable, reason_of
+
+    path = os.path.abspath(local_path_of(uri))
+    try:
+        prove_writable(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot store artifacts in {path}: {reason_of(exc)}") from exc
 
 
 # -- blocking helpers, run in worker threads ------------------------------------------------

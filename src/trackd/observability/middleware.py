@@ -16,7 +16,7 @@ import anyio
 import orjson
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackd.api._http import POINTS_STATE_KEY, json_response
@@ -122,8 +122,16 @@ class OpsEndpoints:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if self.prefix and path.startswith(self.prefix):
-            path = path[len(self.prefix):]
+        if self.prefix:
+            # One rule (docs/operations.md): every endpoint lives under the static prefix, and
+            # the two probes a load balancer calls, /health and /ready, also at the root.
+            if path.startswith(self.prefix + "/"):
+                path = path[len(self.prefix):]
+            elif path == "/health":
+                await PlainTextResponse("OK")(scope, receive, send)
+                return
+            elif path != "/ready":
+                path = ""  # outside the prefix: the app answers (404)
         if path == "/metrics":
             body = generate_latest(self.metrics.registry)
             await Response(body, media_type=CONTENT_TYPE_LATEST)(scope, receive, send)
