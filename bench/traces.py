@@ -5,9 +5,9 @@
 Each server gets a fresh database. The official mlflow 3.18 client (in this process) logs
 ``--traces`` traces of ``--spans`` spans each (a traced function with nested spans, exported
 synchronously: the async queue drops traces when a loop outruns it), then ``search_traces``
-reads them back with their spans, then ``get_trace`` reads one. Beside each wall time: the server's CPU seconds, the figure
-that does not depend on how busy the client is. Results print as a table with trackd/mlflow
-ratios and go to bench/results/traces-<backend>.json.
+reads them back with their spans, then ``get_trace`` reads one. Beside each wall time: the
+server's CPU seconds, the figure that does not depend on how busy the client is. Results print
+as a table with trackd/mlflow ratios and go to bench/results/traces-<backend>.json.
 
 How each server stores spans differs, and that is part of what is measured: mlflow 3.18 takes
 them over OTLP into its spans table; trackd answers OTLP with "not supported" and the client
