@@ -162,3 +162,22 @@ def test_trace_spans_come_from_the_traces_own_location(api: Any) -> None:
     assert "mine" in got.text and "secret" not in got.text
     missing = api.client.get(f"{V3}/get-trace-artifact", params={"request_id": _trace_id()})
     assert missing.status_code == 404
+
+
+def test_batch_get_infos_and_links(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    run_id = api.new_run(exp)
+    ids = [_trace_id(), _trace_id()]
+    for trace_id in ids:
+        _start(api, _info(exp, trace_id))
+    got = api.ok("POST", f"{V3}/traces/batchGetInfos", {"trace_ids": [ids[1], _trace_id(),
+                                                                       ids[0]]})
+    assert [t["trace_id"] for t in got["trace_infos"]] == [ids[1], ids[0]]
+    link = "/api/2.0/mlflow/traces/link-to-run"
+    api.ok("POST", link, {"trace_ids": [ids[0], _trace_id()], "run_id": run_id})
+    api.ok("POST", link, {"trace_ids": [ids[0]], "run_id": run_id})  # again: no duplicate
+    found = api.ok("POST", f"{V3}/traces/search", {"experiment_ids": [exp],
+                                                   "filter": f"trace.run_id = '{run_id}'"})
+    assert [t["trace_id"] for t in found["traces"]] == [ids[0]]
+    _error(api.post(link, {"trace_ids": [ids[0]], "run_id": "f" * 32}), 404,
+           "RESOURCE_DOES_NOT_EXIST")

@@ -219,3 +219,19 @@ def test_assessments(experiment_id: str) -> None:
     with pytest.raises(MlflowException) as missing:
         mlflow.get_assessment(trace_id, "a-00000000000000000000000000000000")
     assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_traces_of_a_run(experiment_id: str, client: MlflowClient) -> None:
+    with mlflow.start_run() as run:
+        _pipeline("inside the run")  # recorded with the run as its source
+        inside = _last_trace_id()
+    _pipeline("outside")
+    outside = _last_trace_id()
+    client.link_traces_to_run([outside], run_id=run.info.run_id)
+    found = mlflow.search_traces(locations=[experiment_id],
+                                 filter_string=f"trace.run_id = '{run.info.run_id}'",
+                                 return_type="list")
+    assert {t.info.trace_id for t in found} == {inside, outside}
+    with pytest.raises(MlflowException) as too_many:
+        client.link_traces_to_run([outside] * 101, run_id=run.info.run_id)
+    assert too_many.value.error_code == "INVALID_PARAMETER_VALUE"

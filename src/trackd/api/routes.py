@@ -123,7 +123,11 @@ TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler]] = [
     ("DELETE", "/mlflow/traces/{trace_id}/tags", traces.delete_tag),
     ("POST", "/mlflow/traces/delete-traces", traces.delete_traces),
 ]
+TRACES_V2: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/traces/link-to-run", traces.link_to_run),
+]
 TRACES_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/traces/batchGetInfos", traces.batch_get_infos),
     ("POST", "/mlflow/traces", traces.start),
     ("POST", "/mlflow/traces/search", traces.search),
     ("GET", "/mlflow/traces/get", traces.get),
@@ -140,7 +144,8 @@ TRACES_V3: list[tuple[str, str, Handler]] = [
 def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
-              (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V3, "3.0"))
+              (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V2, "2.0"),
+              (TRACES_V3, "3.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)

@@ -69,6 +69,19 @@ async def get_trace_artifact(call: Call) -> Response:
     return send_file(call.request, found)
 
 
+async def batch_get_infos(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    infos = await call.services.traces.get_infos(f.string_list("trace_ids"))
+    return {"trace_infos": [i.to_json() for i in infos]} if infos else {}
+
+
+async def link_to_run(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    await call.services.traces.link_to_run(f.string_list("trace_ids"),
+                                           f.string("run_id", required=True))
+    return {}
+
+
 async def search(call: Call) -> dict[str, Any]:
     f = await call.fields()
     experiment_ids = list(f.string_list("experiment_ids"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,7 @@ from trackd.service.filters import parse_filter
 from trackd.service.order_by import check_key_count, split_entry
 from trackd.service.paging import check_max_results, decode_token, encode_token, fingerprint
 from trackd.store import assessments as assessment_store
+from trackd.store import runs as run_store
 from trackd.store import spans as span_store
 from trackd.store import traces as store
 from trackd.store import traces_search
@@ -57,6 +59,7 @@ _ORDER_KEYS = {"timestamp": "timestamp_ms", "timestamp_ms": "timestamp_ms",
                "status": "status", "request_id": "request_id", "name": "name",
                "experiment_id": "experiment_id"}
 _PREVIEW_CHARS = 1000  # trace_info.request_preview / response_preview are VARCHAR(1000)
+MAX_TRACE_LINKS = 100  # traces per link-to-run request (MLflow's limit)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -256,7 +259,29 @@ class TraceService:
 
         return await self.db.write(work)
 
+    async def link_to_run(self, trace_ids: Sequence[str], run_id: str) -> None:
+        if len(trace_ids) > MAX_TRACE_LINKS:
+            raise invalid_parameter(
+                f"Cannot link more than {MAX_TRACE_LINKS} traces to a run in a single request. "
+                f"Provided {len(trace_ids)} traces."
+            )
+
+        def work(conn: Connection) -> None:
+            if run_store.get_info(conn, run_id) is None:
+                raise not_found(f"Run with id={run_id} not found")
+            known = store.existing_ids(conn, trace_ids)  # MLflow skips unknown trace ids
+            if known:
+                store.link_to_run(conn, known, run_id, int(time.time() * 1000))
+
+        if trace_ids:
+            await self.db.write(work)
+
     # -- reading -----------------------------------------------------------------------------
+
+    async def get_infos(self, trace_ids: Sequence[str]) -> list[TraceInfo]:
+        """``batchGetInfos``: the infos of the traces that exist, in the order asked."""
+        return await self.db.read(
+            lambda conn: _with_assessments(conn, store.load_rows(conn, trace_ids)))
 
     async def get_info(self, trace_id: str) -> TraceInfo:
         return await self.db.read(lambda conn: self._load(conn, trace_id))

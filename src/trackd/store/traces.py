@@ -7,6 +7,7 @@ lookups all go through trace ids.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, delete, insert, select, update
 
 from trackd.entities.traces import TraceInfo
-from trackd.store.tables import trace_info, trace_request_metadata, trace_tags
+from trackd.store.tables import (
+    entity_associations,
+    trace_info,
+    trace_request_metadata,
+    trace_tags,
+)
 
 _T, _tags, _meta = trace_info.c, trace_tags.c, trace_request_metadata.c
 
@@ -82,6 +88,24 @@ def delete_tag(conn: Connection, trace_id: str, key: str) -> int:
 
 def set_trace_name(conn: Connection, trace_id: str, name: str | None) -> None:
     conn.execute(update(trace_info).where(_T.request_id == trace_id).values(trace_name=name))
+
+
+def existing_ids(conn: Connection, trace_ids: Sequence[str]) -> list[str]:
+    found = set(conn.scalars(select(_T.request_id).where(_T.request_id.in_(list(trace_ids)))))
+    return [i for i in trace_ids if i in found]
+
+
+def link_to_run(conn: Connection, trace_ids: Sequence[str], run_id: str, now_ms: int) -> None:
+    """MLflow's trace -> run links (``entity_associations``); links that exist are kept."""
+    _e = entity_associations.c
+    linked = set(conn.scalars(select(_e.source_id).where(
+        _e.source_type == "trace", _e.source_id.in_(list(trace_ids)),
+        _e.destination_type == "run", _e.destination_id == run_id)))
+    rows = [{"association_id": str(uuid.uuid4()), "source_type": "trace", "source_id": t,
+             "destination_type": "run", "destination_id": run_id, "created_time": now_ms}
+            for t in dict.fromkeys(trace_ids) if t not in linked]
+    if rows:
+        conn.execute(insert(entity_associations), rows)
 
 
 def experiment_of(conn: Connection, trace_id: str) -> int | None:

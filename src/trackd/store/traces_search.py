@@ -19,13 +19,19 @@ from sqlalchemy import (
     false,
     func,
     not_,
+    or_,
     select,
     true,
 )
 
 from trackd.entities.traces import SOURCE_RUN_METADATA, TRACE_NAME_TAG
 from trackd.service.filters import Clause
-from trackd.store.tables import trace_info, trace_request_metadata, trace_tags
+from trackd.store.tables import (
+    entity_associations,
+    trace_info,
+    trace_request_metadata,
+    trace_tags,
+)
 
 _T = trace_info.c
 _COLUMNS = {
@@ -75,12 +81,21 @@ def _keyed(table: Any, key: str, op: str, value: Any) -> ColumnElement[bool]:
                           _compare(c.value, op, value))
 
 
+def _linked_run(op: str, value: Any) -> ColumnElement[bool]:
+    e = entity_associations.c
+    return exists().where(e.source_type == "trace", e.source_id == _T.request_id,
+                          e.destination_type == "run", _compare(e.destination_id, op, value))
+
+
 def condition(clause: Clause) -> ColumnElement[bool]:
     entity, key, op, value = clause.entity, clause.key, clause.op, clause.value
     if entity == "tag" and key == TRACE_NAME_TAG:  # kept in a column, as MLflow does
         entity, key = "attribute", "name"
     if entity == "attribute" and key == "run_id":
-        entity, key = "param", SOURCE_RUN_METADATA
+        # A trace belongs to a run through its mlflow.sourceRun metadata (traced inside the
+        # run) or a link made by link-to-run, as in MLflow.
+        return or_(_keyed(trace_request_metadata, SOURCE_RUN_METADATA, op, value),
+                   _linked_run(op, value))
     if entity == "attribute":
         return _compare(_COLUMNS[key], op, value)
     table = trace_tags if entity == "tag" else trace_request_metadata

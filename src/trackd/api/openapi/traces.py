@@ -39,6 +39,15 @@ _SPAN = {"type": "object", "description": "an OTLP span (protobuf JSON)"}
 _TRACE = message(("trace_info",), trace_info=_TRACE_INFO, spans=array(_SPAN))
 
 V3: Operations = {
+    ("POST", "/mlflow/traces/batchGetInfos"): Operation(
+        "The infos of several traces (unknown ids are left out)",
+        message(trace_ids=array(STRING)),
+        message(trace_infos=array(_TRACE_INFO)),
+    ),
+    ("POST", "/mlflow/traces/link-to-run"): Operation(
+        "Link up to 100 traces to a run (unknown trace ids are skipped)",
+        message(("run_id",), trace_ids=array(STRING), run_id=NAME),
+    ),
     ("GET", "/mlflow/traces/get"): Operation(
         "Get a trace with the spans kept in the database",
         message(("trace_id",), trace_id=NAME, allow_partial=BOOLEAN),
