@@ -27,7 +27,7 @@ from trackd.service.traces import TraceService
 from trackd.store import schema
 from trackd.store.database import Database
 from trackd.store.urls import redact
-from trackd.web import WebUI
+from trackd.web.pages import is_page
 
 log = logging.getLogger("trackd")
 
@@ -109,7 +109,7 @@ class TrackdApp:
         self.services = services
         self.prefix = settings.static_prefix
         self.router = Router(api_routes(), services)
-        self.web = WebUI(services)
+        self._web: Any = None  # trackd.web.ui.WebUI, made on the first page request
         # Production layers (metrics, auth: trackd.observability.install) wrap `dispatch`.
         self.entry: Any = self.dispatch
 
@@ -133,10 +133,19 @@ class TrackdApp:
             await PlainTextResponse("OK")(scope, receive, send)
         elif path == "/version":
             await PlainTextResponse(MLFLOW_COMPAT_VERSION)(scope, receive, send)
-        elif self.web.handles(path):
-            await self.web(scope, receive, send)
+        elif is_page(path):
+            await self._web_ui()(scope, receive, send)
         else:
             await self.router(scope, receive, send)
+
+    def _web_ui(self) -> Any:
+        # The UI (templates, jinja2, markdown) loads when a page is first asked for: a server
+        # that only serves the API never pays for it, and start-up is that much shorter.
+        if self._web is None:
+            from trackd.web.ui import WebUI
+
+            self._web = WebUI(self.services)
+        return self._web
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

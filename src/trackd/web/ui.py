@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from trackd.errors import MlflowError
+from trackd.web.pages import is_page
 from trackd.web.render import Templates
 from trackd.web.static import StaticFiles
 from trackd.web.views import compare, experiments, registry, run, runs_table, traces
@@ -39,8 +40,6 @@ _ROUTES: list[tuple[re.Pattern[str], View]] = [
     (re.compile(r"^/models/(?P<name>.+?)/?$"), registry.model_page),
     (re.compile(r"^/logged-models/(?P<model_id>[^/]+)/?$"), registry.logged_model_page),
 ]
-_PAGE_PREFIXES = ("/static/", "/experiments", "/runs/", "/compare", "/models", "/logged-models",
-                  "/traces/")
 
 
 # The pages load scripts and styles from /static only and build their content with
@@ -63,7 +62,7 @@ class WebUI:
 
     @staticmethod
     def handles(path: str) -> bool:
-        return path == "/" or path.startswith(_PAGE_PREFIXES)
+        return is_page(path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
