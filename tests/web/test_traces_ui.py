@@ -73,3 +73,46 @@ def test_trace_page_shows_the_span_tree_and_details(tab: Any, traced: tuple[str,
     assert page.locator(".span-bar").count() == 3
     assert "helpful" in page.locator("[data-role=assessments]").inner_text()
     tab.shot("trace")
+
+
+def test_a_30000_span_trace_paints_its_first_rows_at_once(tab: Any, traced: tuple[str, str],
+                                                          web_server: Any) -> None:
+    """Stored as the official client stores it (trace info + traces.json), built here directly:
+    the client takes ~10 s to make 30,000 spans, which is not what this test is about."""
+    import json
+    import uuid
+
+    import httpx
+
+    experiment_id, _ = traced
+    trace_id = "tr-" + uuid.uuid4().hex
+    start_ns = 1_780_000_000_000_000_000
+    info = {"trace_id": trace_id, "request_time": "2026-06-01T00:00:00Z",
+            "execution_duration": "30s", "state": "OK", "tags": {"mlflow.traceName": "big"},
+            "trace_location": {"type": "MLFLOW_EXPERIMENT",
+                               "mlflow_experiment": {"experiment_id": experiment_id}}}
+    spans = [{"trace_id": "AAAA", "span_id": "root", "parent_span_id": None, "name": "big",
+              "start_time_unix_nano": start_ns, "end_time_unix_nano": start_ns + 30 * 10**9,
+              "status": {"code": "STATUS_CODE_OK", "message": ""}, "events": [],
+              "attributes": {"mlflow.spanType": '"CHAIN"'}}]
+    spans += [{"trace_id": "AAAA", "span_id": f"s{i}", "parent_span_id": "root",
+               "name": f"step-{i}", "start_time_unix_nano": start_ns + i * 10**6,
+               "end_time_unix_nano": start_ns + (i + 1) * 10**6,
+               "status": {"code": "STATUS_CODE_OK", "message": ""}, "events": [],
+               "attributes": {"mlflow.spanInputs": json.dumps({"i": i})}}
+              for i in range(29_999)]
+    base = web_server.url
+    with httpx.Client(timeout=60) as http:
+        started = http.post(f"{base}/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}})
+        assert started.status_code == 200, started.text
+        put = http.put(f"{base}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/traces/"
+                       f"{trace_id}/artifacts/traces.json", content=json.dumps({"spans": spans}))
+        assert put.status_code == 200, put.text
+    page = tab.page
+    tab.go(f"/traces/{trace_id}")
+    more = page.locator(".more-spans")
+    more.wait_for()
+    assert page.locator(".span-row").count() == 201  # the root and its first 200 children
+    assert "29799" in more.inner_text()
+    more.click()
+    assert page.locator(".span-row").count() == 401

@@ -97,11 +97,18 @@
       el("h3", {}, "Events"), (span.events || []).length ? pretty(span.events) : el("p", { class: "dim" }, "None."));
   }
 
+  const CHUNK = 200;
+
   function renderSpans(spans) {
     const list = $("[data-role='spans']");
+    list.replaceChildren();
     if (!spans.length) { list.replaceChildren(el("li", { class: "dim" }, "This trace has no spans.")); return; }
-    const start = Math.min(...spans.map((s) => Number(s.start_time_unix_nano)));
-    const end = Math.max(...spans.map((s) => Number(s.end_time_unix_nano || s.start_time_unix_nano)));
+    let start = Infinity;
+    let end = -Infinity;
+    for (const s of spans) {  // a loop, not Math.min(...): no argument-count limit on big traces
+      start = Math.min(start, Number(s.start_time_unix_nano));
+      end = Math.max(end, Number(s.end_time_unix_nano || s.start_time_unix_nano));
+    }
     const total = Math.max(1, end - start);
     const tree = spanTree(spans);
     function item(span, depth) {
@@ -119,9 +126,23 @@
         type && type !== "UNKNOWN" ? el("span", { class: "badge" }, type) : "", " ",
         el("span", { class: "dim" }, fmtSpan((to - from) / 1e6)), el("span", { class: "span-track" }, bar));
       const children = tree.children(span);
-      return el("li", {}, button, children.length ? el("ol", {}, children.map((c) => item(c, depth + 1))) : null);
+      return el("li", {}, button, children.length ? chunked(el("ol", {}), children, depth + 1) : null);
     }
-    list.replaceChildren(...tree.roots.map((r) => item(r, 0)));
+    // A span's children go in by the CHUNK, with a button for the rest: a trace of 30,000
+    // spans shows its first rows at once instead of building every row before painting.
+    function chunked(parent, spans, depth, from = 0) {
+      parent.append(...spans.slice(from, from + CHUNK).map((c) => item(c, depth)));
+      const left = spans.length - from - CHUNK;
+      if (left > 0) {
+        const more = el("li", {}, el("button", { type: "button", class: "btn more-spans", onclick: () => {
+          more.remove();
+          chunked(parent, spans, depth, from + CHUNK);
+        } }, `Show ${Math.min(CHUNK, left)} more of ${left} spans`));
+        parent.append(more);
+      }
+      return parent;
+    }
+    chunked(list, tree.roots, 0);
     const first = list.querySelector(".span-row");
     if (first) first.click();
   }
