@@ -77,20 +77,11 @@ def _order_by(f: Fields) -> list[OrderBy]:
         if isinstance(ascending, str):
             ascending = ascending.lower() != "false"
         out.append(
-            OrderBy(name, bool(ascending), _text(item, "dataset_name", f"order_by[{i}]"),
-                    _text(item, "dataset_digest", f"order_by[{i}]"))
+            OrderBy(name, bool(ascending),
+                    v.optional_string(item, "dataset_name", f"order_by[{i}]"),
+                    v.optional_string(item, "dataset_digest", f"order_by[{i}]"))
         )
     return out
-
-
-def _text(item: dict[str, Any], name: str, path: str) -> str | None:
-    """An optional string inside a nested object: absent or empty is None."""
-    value = item.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise invalid_parameter(f"`{name}` in `{path}` must be a string.")
-    return value
 
 
 async def search(call: Call) -> dict[str, Any]:
@@ -102,7 +93,8 @@ async def search(call: Call) -> dict[str, Any]:
         name = item.get("dataset_name")
         if name is not None and not isinstance(name, str):
             raise invalid_parameter("`dataset_name` in the `datasets` clause must be a string.")
-        datasets.append(DatasetFilter(name or "", _text(item, "dataset_digest", f"datasets[{i}]")))
+        digest = v.optional_string(item, "dataset_digest", f"datasets[{i}]")
+        datasets.append(DatasetFilter(name or "", digest))
     models, token = await call.services.logged_models.search(
         f.string_list("experiment_ids"),
         f.string("filter"),

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from trackd.entities.assessments import EXPECTATION, FEEDBACK, SOURCE_TYPES, Assessment
 from trackd.entities.traces import parse_timestamp
 from trackd.errors import invalid_parameter, not_found
+from trackd.service.validation import optional_string
 from trackd.store import assessments as store
 from trackd.store import traces as trace_store
 from trackd.store.database import Database
@@ -34,15 +35,6 @@ def _strings(name: str, value: Any) -> dict[str, str] | None:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise invalid_parameter(f"Invalid value for '{name}': expected a map of strings")
     return {str(k): v for k, v in value.items()}
-
-
-def _text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise invalid_parameter(f"Invalid value for '{name}': expected a string")
-    return value
 
 
 def _expectation_value(expectation: Any) -> Any:
@@ -99,15 +91,16 @@ def parse_new(trace_id: str, body: Any) -> Assessment:
     now = _now_ms()
     created = body.get("create_time")
     updated = body.get("last_update_time")
-    assessment_id = _text(body, "assessment_id") or f"a-{uuid.uuid4().hex}"
+    assessment_id = optional_string(body, "assessment_id") or f"a-{uuid.uuid4().hex}"
     return Assessment(
         assessment_id=assessment_id[:50], trace_id=trace_id, name=name, kind=kind, value=value,
-        source_type=source_type, source_id=_text(source, "source_id") or "default",
+        source_type=source_type, source_id=optional_string(source, "source_id") or "default",
         created_ms=parse_timestamp("create_time", created) if created else now,
         updated_ms=parse_timestamp("last_update_time", updated) if updated else now,
-        error=error, rationale=_text(body, "rationale"),
-        metadata=_strings("metadata", body.get("metadata")), span_id=_text(body, "span_id"),
-        run_id=_text(body, "run_id"), overrides=_text(body, "overrides"),
+        error=error, rationale=optional_string(body, "rationale"),
+        metadata=_strings("metadata", body.get("metadata")),
+        span_id=optional_string(body, "span_id"),
+        run_id=optional_string(body, "run_id"), overrides=optional_string(body, "overrides"),
     )
 
 
@@ -169,7 +162,7 @@ class AssessmentService:
                     raise invalid_parameter("assessment_name must be a non-empty string")
                 current.name = name
             if "rationale" in paths and current.kind == FEEDBACK:
-                current.rationale = _text(body, "rationale")
+                current.rationale = optional_string(body, "rationale")
             if "metadata" in paths:
                 merged = dict(current.metadata or {})
                 merged.update(_strings("metadata", body.get("metadata")) or {})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from trackd.errors import invalid_parameter, missing_parameter
@@ -158,3 +159,16 @@ def _not_a_number(name: str, value: Any) -> Exception:
     return invalid_parameter(
         f"Invalid value {value!r} for parameter '{name}' supplied: expected a number."
     )
+
+
+def optional_string(obj: Mapping[str, Any], name: str, where: str | None = None) -> str | None:
+    """An optional string field of a nested object (absent or empty is None); ``where`` names
+    the object in the error, as MLflow's logged-model search words it."""
+    value = obj.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        if where is not None:
+            raise invalid_parameter(f"`{name}` in `{where}` must be a string.")
+        raise invalid_parameter(f"Invalid value for '{name}': expected a string")
+    return value
