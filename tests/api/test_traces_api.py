@@ -181,3 +181,20 @@ def test_batch_get_infos_and_links(api: Any) -> None:
     assert [t["trace_id"] for t in found["traces"]] == [ids[0]]
     _error(api.post(link, {"trace_ids": [ids[0]], "run_id": "f" * 32}), 404,
            "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_long_keys_are_refused_and_long_values_cut(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    _error(_start(api, _info(exp, _trace_id(), tags={"k" * 251: "v"})), 400,
+           "INVALID_PARAMETER_VALUE")
+    trace_id = _trace_id()
+    status, body = _start(api, _info(exp, trace_id, tags={"long": "x" * 9000},
+                                     trace_metadata={"m": "y" * 9000}))
+    assert status == 200, body
+    info = body["trace"]["trace_info"]
+    assert len(info["tags"]["long"]) == 8000 and len(info["trace_metadata"]["m"]) == 8000
+    api.ok("PATCH", f"{V3}/traces/{trace_id}/tags", {"key": "long", "value": "z" * 9000})
+    again = api.ok("GET", f"{V3}/traces/{trace_id}")["trace"]["trace_info"]
+    assert len(again["tags"]["long"]) == 8000
+    _error(api.call("PATCH", f"{V3}/traces/{trace_id}/tags", {"key": "k" * 251, "value": "v"}),
+           400, "INVALID_PARAMETER_VALUE")

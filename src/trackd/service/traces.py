@@ -125,13 +125,28 @@ def _entity(columns: dict[str, Any], tags: dict[str, str], metadata: dict[str, s
     return store.to_entity(columns, tags, {**metadata, **_restored_metadata(columns)})
 
 
+# trace_tags / trace_request_metadata: key VARCHAR(250), value VARCHAR(8000). Keys beyond the
+# column are refused; values are cut, as MLflow's client cuts them before sending.
+MAX_KEY_LENGTH, MAX_VALUE_LENGTH = 250, 8000
+
+
 def _string_map(name: str, value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(x, str) for k, x in value.items()):
         raise invalid_parameter(f"Invalid value for '{name}': expected a map of strings")
-    return dict(value)
+    for key in value:
+        _check_key(name, key)
+    return {k: x[:MAX_VALUE_LENGTH] for k, x in value.items()}
+
+
+def _check_key(name: str, key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise invalid_parameter(
+            f"Invalid key in '{name}': keys are 1 to {MAX_KEY_LENGTH} characters, got "
+            f"{len(key)}"
+        )
 
 
 def _experiment_of_location(location: Any) -> int:
@@ -208,7 +223,8 @@ class TraceService:
         return await self.db.write(work)
 
     async def set_tag(self, trace_id: str, key: str, value: str) -> None:
-        v.check_length("key", 250, key)
+        _check_key("tags", key)
+        value = value[:MAX_VALUE_LENGTH]
 
         def work(conn: Connection) -> None:
             self._require(conn, trace_id)
