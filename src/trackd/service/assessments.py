@@ -88,12 +88,19 @@ def parse_new(trace_id: str, body: Any) -> Assessment:
     if source_type not in SOURCE_TYPES:
         raise invalid_parameter(f"Invalid assessment source type '{source_type}'; expected one "
                                 f"of {SOURCE_TYPES}")
+    for field, limit, value in (("assessment_id", 50, body.get("assessment_id")),
+                                ("source.source_id", 250, source.get("source_id")),
+                                ("span_id", 50, body.get("span_id")),
+                                ("run_id", 32, body.get("run_id")),
+                                ("overrides", 50, body.get("overrides"))):
+        if isinstance(value, str) and len(value) > limit:  # the width of its column
+            raise invalid_parameter(f"Invalid value for '{field}': at most {limit} characters")
     now = _now_ms()
     created = body.get("create_time")
     updated = body.get("last_update_time")
     assessment_id = optional_string(body, "assessment_id") or f"a-{uuid.uuid4().hex}"
     return Assessment(
-        assessment_id=assessment_id[:50], trace_id=trace_id, name=name, kind=kind, value=value,
+        assessment_id=assessment_id, trace_id=trace_id, name=name, kind=kind, value=value,
         source_type=source_type, source_id=optional_string(source, "source_id") or "default",
         created_ms=parse_timestamp("create_time", created) if created else now,
         updated_ms=parse_timestamp("last_update_time", updated) if updated else now,
