@@ -88,12 +88,12 @@ def parse_new(trace_id: str, body: Any) -> Assessment:
     if source_type not in SOURCE_TYPES:
         raise invalid_parameter(f"Invalid assessment source type '{source_type}'; expected one "
                                 f"of {SOURCE_TYPES}")
-    for field, limit, value in (("assessment_id", 50, body.get("assessment_id")),
+    for field, limit, given in (("assessment_id", 50, body.get("assessment_id")),
                                 ("source.source_id", 250, source.get("source_id")),
                                 ("span_id", 50, body.get("span_id")),
                                 ("run_id", 32, body.get("run_id")),
                                 ("overrides", 50, body.get("overrides"))):
-        if isinstance(value, str) and len(value) > limit:  # the width of its column
+        if isinstance(given, str) and len(given) > limit:  # the width of its column
             raise invalid_parameter(f"Invalid value for '{field}': at most {limit} characters")
     now = _now_ms()
     created = body.get("create_time")
