@@ -198,3 +198,30 @@ def test_long_keys_are_refused_and_long_values_cut(api: Any) -> None:
     assert len(again["tags"]["long"]) == 8000
     _error(api.call("PATCH", f"{V3}/traces/{trace_id}/tags", {"key": "k" * 251, "value": "v"}),
            400, "INVALID_PARAMETER_VALUE")
+
+
+def test_bad_assessments(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    trace_id = _trace_id()
+    _start(api, _info(exp, trace_id))
+    path = f"{V3}/traces/{trace_id}/assessments"
+    good = {"assessment_name": "q", "feedback": {"value": 1}}
+    for bad in ({}, {"feedback": {"value": 1}}, {"assessment_name": "q"},
+                {**good, "expectation": {"value": 1}},
+                {"assessment_name": "q", "feedback": {}},
+                {**good, "source": {"source_type": "ROBOT"}},
+                {**good, "source": {"source_type": "HUMAN", "source_id": "s" * 251}},
+                {**good, "overrides": "a-" + "0" * 60}):
+        _error(api.post(path, {"assessment": bad}), 400, "INVALID_PARAMETER_VALUE")
+    _error(api.post(path, {"assessment": {**good, "overrides": "a-missing"}}), 404,
+           "RESOURCE_DOES_NOT_EXIST")
+    _error(api.post(f"{V3}/traces/{_trace_id()}/assessments", {"assessment": good}), 404,
+           "RESOURCE_DOES_NOT_EXIST")
+    made = api.ok("POST", path, {"assessment": good})["assessment"]
+    one = f"{path}/{made['assessment_id']}"
+    _error(api.call("PATCH", one, {"assessment": {"expectation": {"value": 2}},
+                                   "update_mask": "expectation"}), 400,
+           "INVALID_PARAMETER_VALUE")
+    _error(api.call("PATCH", one, {"assessment": {}, "update_mask": "nonsense"}), 400,
+           "INVALID_PARAMETER_VALUE")
+    assert api.call("DELETE", f"{path}/a-unknown")[0] == 200  # MLflow: deleting nothing is fine
