@@ -38,7 +38,7 @@ def _closed_by_server(sock: socket.socket, within: float) -> bool:
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     with trackd_process(tmp_path, "--backend-store-uri", f"sqlite:///{tmp_path / 'm.db'}",
                         "--artifacts-destination", str(tmp_path / "artifacts"),
-                        "--header-timeout", "1", "--body-timeout", "1",
+                        "--header-timeout", "1", "--body-timeout", "2",
                         "--keep-alive-timeout", "1") as running:
         yield running
 
@@ -75,8 +75,8 @@ def test_a_slow_but_steady_client_is_not_cut_off(server) -> None:  # type: ignor
                              b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
                              + f"Content-Length: {len(body)}\r\n\r\n".encode())
     with sock:
-        for i in range(0, len(body), 6):  # each pause shorter than the body timeout
-            time.sleep(0.5)
+        for i in range(0, len(body), 6):  # each pause well under the body timeout (2 s)
+            time.sleep(0.3)
             sock.sendall(body[i:i + 6])
         sock.settimeout(10)
         answer = sock.recv(65536)
