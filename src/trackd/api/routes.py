@@ -11,6 +11,7 @@ from trackd.api import (
     artifacts,
     assessments,
     experiments,
+    graphql,
     logged_models,
     metrics,
     misc,
@@ -33,6 +34,7 @@ TRACKING_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/experiments/restore", experiments.restore),
     ("POST", "/mlflow/experiments/set-experiment-tag", experiments.set_tag),
     ("POST", "/mlflow/experiments/delete-experiment-tag", experiments.delete_tag),
+    ("POST", "/mlflow/experiments/search-datasets", experiments.search_datasets),
     ("POST", "/mlflow/runs/create", runs.create),
     ("GET", "/mlflow/runs/get", runs.get),
     ("POST", "/mlflow/runs/update", runs.update),
@@ -82,6 +84,17 @@ UNPREFIXED: list[tuple[str, str, Handler]] = [
     ("GET", "/model-versions/get-artifact", mv.get_artifact),
     ("GET", "/openapi.json", misc.openapi),
     ("POST", "/v1/traces", traces.otlp_ingest),
+    ("GET", "/graphql", graphql.graphql),
+    ("POST", "/graphql", graphql.graphql),
+]
+
+# Routes MLflow serves under /ajax-api only: calls of its web UI, not of its clients.
+AJAX_V2: list[tuple[str, str, Handler]] = [
+    ("GET", "/mlflow/metrics/get-history-bulk", metrics.get_history_bulk),
+]
+AJAX_V3: list[tuple[str, str, Handler]] = [
+    ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),
+    ("POST", "/mlflow/ui-telemetry", misc.ui_telemetry_records),
 ]
 
 
@@ -149,5 +162,8 @@ def api_routes() -> list[Route]:
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
+    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0")):
+        routes.extend(Route(method, f"/ajax-api/{version}" + path, handler)
+                      for method, path, handler in table)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)
     return routes
