@@ -98,11 +98,10 @@ def test_limits_follow_mlflows_variables(database_url: str, tmp_path: Any) -> No
 
 def test_failed_field_is_null_beside_its_error_others_still_resolve(api: Any) -> None:
     experiment_id = api.new_experiment(f"gql-{uuid.uuid4().hex[:8]}")
-    doc = ('query { good: mlflowGetExperiment(input: {experimentId: "%s"}) '
+    doc = ('query Q($id: String) { good: mlflowGetExperiment(input: {experimentId: $id}) '
            '{ experiment { experimentId } } '
-           'bad: mlflowGetRun(input: {runId: "not-a-run-id"}) { run { info { runId } } } }'
-           % experiment_id)
-    status, body = _gql(api, {"query": doc})
+           'bad: mlflowGetRun(input: {runId: "not-a-run-id"}) { run { info { runId } } } }')
+    status, body = _gql(api, {"query": doc, "variables": {"id": experiment_id}})
     assert status == 200
     assert body["data"] == {"good": {"experiment": {"experimentId": experiment_id}},
                             "bad": None}
@@ -113,11 +112,11 @@ def test_failed_field_is_null_beside_its_error_others_still_resolve(api: Any) ->
 def test_run_without_inputs_reads_empty_lists_not_nulls(api: Any) -> None:
     experiment_id = api.new_experiment(f"gql-{uuid.uuid4().hex[:8]}")
     run_id = api.new_run(experiment_id)
-    doc = ('{ mlflowGetRun(input: {runId: "%s"}) { run { info { status endTime runName } '
-           'inputs { datasetInputs { tags { key } } modelInputs { modelId } } '
+    doc = ('query R($id: String) { mlflowGetRun(input: {runId: $id}) { run { info { status '
+           'endTime runName } inputs { datasetInputs { tags { key } } modelInputs { modelId } } '
            'outputs { modelOutputs { modelId } } data { metrics { key } } modelVersions '
-           '{ name } } } }' % run_id)
-    status, body = _gql(api, {"query": doc})
+           '{ name } } } }')
+    status, body = _gql(api, {"query": doc, "variables": {"id": run_id}})
     assert status == 200 and body["errors"] is None
     run = body["data"]["mlflowGetRun"]["run"]
     assert run["info"]["status"] == "RUNNING" and run["info"]["endTime"] in ("0", None)
@@ -131,6 +130,9 @@ def test_ajax_only_routes(api: Any) -> None:
     assert status == 200 and body["disable_ui_telemetry"] is True
     status, body = api.call("POST", "/ajax-api/3.0/mlflow/ui-telemetry", {"records": [{}]})
     assert (status, body) == (200, {"status": "disabled"})
+    status, body = api.call("GET", "/ajax-api/2.0/mlflow/gateway-proxy",
+                            {"gateway_path": "api/2.0/endpoints/"})
+    assert (status, body) == (200, {"endpoints": []})
     # As in MLflow: for the web UI only, not under /api.
     status, _ = api.call("GET", "/api/2.0/mlflow/metrics/get-history-bulk",
                          {"run_id": "a" * 32, "metric_key": "m"})

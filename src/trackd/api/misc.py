@@ -52,3 +52,9 @@ async def ui_telemetry_config(call: Call) -> dict[str, Any]:
 async def ui_telemetry_records(call: Call) -> dict[str, Any]:
     """Where MLflow's web UI would send usage events; they are dropped unread."""
     return {"status": "disabled"}
+
+
+async def gateway_proxy(call: Call) -> dict[str, Any]:
+    """MLflow's UI lists AI-gateway endpoints through this; trackd runs no gateway, so, as
+    `mlflow server` without MLFLOW_DEPLOYMENTS_TARGET does, it answers an empty one."""
+    return {"endpoints": []}

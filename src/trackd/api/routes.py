@@ -91,6 +91,8 @@ UNPREFIXED: list[tuple[str, str, Handler]] = [
 # Routes MLflow serves under /ajax-api only: calls of its web UI, not of its clients.
 AJAX_V2: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/metrics/get-history-bulk", metrics.get_history_bulk),
+    ("GET", "/mlflow/gateway-proxy", misc.gateway_proxy),
+    ("POST", "/mlflow/gateway-proxy", misc.gateway_proxy),
 ]
 AJAX_V3: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),

@@ -170,6 +170,7 @@ _add("GET", "/mlflow/server-info", Rule(PUBLIC))
 _add("GET", "!/openapi.json", Rule(AUTHENTICATED))
 # MLflow's web UI asks whether to send usage events (trackd says no) and may send some anyway.
 _add("GET,POST", "/mlflow/ui-telemetry", Rule(AUTHENTICATED))
+_add("GET,POST", "/mlflow/gateway-proxy", Rule(AUTHENTICATED))  # always empty: no gateway
 # One query can name many objects: the resolvers check each one (trackd/graphql/access.py).
 _add("GET,POST", "!/graphql", Rule(AUTHENTICATED))
 

@@ -99,7 +99,7 @@ def build() -> GraphQLSchema:
     assert isinstance(long_string, GraphQLScalarType)
     long_string.serialize = _long_out  # type: ignore[method-assign]
     long_string.parse_value = _long_in  # type: ignore[method-assign]
-    long_string.parse_literal = _long_literal  # type: ignore[method-assign]
+    long_string.parse_literal = _long_literal  # type: ignore[method-assign,assignment]
     for type_name, fields in resolvers.FIELDS.items():
         owner = schema.type_map[type_name]
         assert isinstance(owner, GraphQLObjectType)

@@ -15,9 +15,9 @@ from trackd.service.artifact_paths import experiment_location
 from trackd.service.clock import now_ms
 from trackd.service.search_query import parse_search
 from trackd.store import experiments as store
-from trackd.store.inputs import dataset_summaries
 from trackd.store.database import Database
 from trackd.store.experiments_search import search_experiment_ids
+from trackd.store.inputs import dataset_summaries
 
 # MLflow's bound on one search-datasets request.
 MAX_DATASET_SEARCH_EXPERIMENTS = 20

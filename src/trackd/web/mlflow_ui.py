@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib.util import find_spec
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, PlainTextResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -54,7 +55,10 @@ class MlflowUI:
                 scope, receive, send)
         else:
             asset = {**scope, "path": path[len(ASSET_PREFIX) - 1:]}
-            await self.assets(asset, receive, self._cached(send))
+            try:
+                await self.assets(asset, receive, self._cached(send))
+            except HTTPException as exc:  # a miss (or a path leaving the folder): no traceback
+                await PlainTextResponse(exc.detail, exc.status_code)(scope, receive, send)
 
     @staticmethod
     def _cached(send: Send) -> Send:

@@ -18,6 +18,11 @@ _GRAPHQL_ANSWER = message(
     errors={"type": "array", "items": STRING, "nullable": True,
             "description": "messages of the fields that failed, or why the query was refused"},
 )
+_GATEWAY = Operation(
+    "MLflow's UI asks for AI-gateway endpoints: none, trackd runs no gateway (/ajax-api only)",
+    response=message(endpoints=array(EMPTY)),
+    errors=(),
+)
 _GRAPHQL = (
     "MLflow 3.18's GraphQL schema (docs/api.md, GraphQL). Answers are 200 with data and "
     "errors; a query that does not parse is a 400 in the same shape."
@@ -54,6 +59,8 @@ OPERATIONS: Operations = {
         message(status=STRING),
         errors=(),
     ),
+    ("GET", "/mlflow/gateway-proxy"): _GATEWAY,
+    ("POST", "/mlflow/gateway-proxy"): _GATEWAY,
     ("GET", "/graphql"): Operation(
         "Run a GraphQL query (queries only)",
         message(("query",), query=STRING, variables=STRING, operationName=STRING),
