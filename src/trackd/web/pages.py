@@ -4,7 +4,7 @@ without loading the UI (templates, jinja2, markdown) before the first page is as
 from __future__ import annotations
 
 PAGE_PREFIXES = ("/static/", "/experiments", "/runs/", "/compare", "/models", "/logged-models",
-                 "/traces/")
+                 "/traces/", "/prompts")
 
 
 def is_page(path: str) -> bool:

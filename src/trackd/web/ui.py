@@ -21,7 +21,7 @@ from trackd.errors import MlflowError
 from trackd.web.pages import is_page
 from trackd.web.render import Templates
 from trackd.web.static import StaticFiles
-from trackd.web.views import compare, experiments, registry, run, runs_table, traces
+from trackd.web.views import compare, experiments, prompts, registry, run, runs_table, traces
 
 log = logging.getLogger("trackd.web")
 
@@ -39,6 +39,8 @@ _ROUTES: list[tuple[re.Pattern[str], View]] = [
     (re.compile(r"^/models/(?P<name>.+)/versions/(?P<version>[^/]+)/?$"), registry.version_page),
     (re.compile(r"^/models/(?P<name>.+?)/?$"), registry.model_page),
     (re.compile(r"^/logged-models/(?P<model_id>[^/]+)/?$"), registry.logged_model_page),
+    (re.compile(r"^/prompts/?$"), prompts.prompts_page),
+    (re.compile(r"^/prompts/(?P<name>.+?)/?$"), prompts.prompt_page),
 ]
 
 
