@@ -49,6 +49,19 @@ def test_create_with_artifact_location(client: MlflowClient) -> None:
     assert client.get_experiment(exp_id).artifact_location.endswith("/tmp/trackd-elsewhere")
 
 
+@pytest.mark.parametrize("given", ["relative/place", "file:relative/file-place"])
+def test_relative_artifact_location_is_made_absolute(client: MlflowClient, given: str) -> None:
+    """As mlflow server does: against the server's working directory, so that every process
+    (a second worker, the next server) finds the same folder."""
+    exp_id = client.create_experiment(unique_name("relative"), artifact_location=given)
+    stored = must(client.get_experiment(exp_id)).artifact_location
+    tail = given.removeprefix("file:")
+    assert stored.endswith("/" + tail) and stored != given
+    path = stored.removeprefix("file://")
+    assert path.startswith("/"), stored
+    assert stored.startswith("file:///") == given.startswith("file:")
+
+
 def test_rename(client: MlflowClient) -> None:
     old, new = unique_name("old"), unique_name("new")
     exp_id = client.create_experiment(old)
@@ -198,3 +211,20 @@ def test_fluent_set_experiment_creates_by_name(tracking_uri: str) -> None:
     assert must(mlflow.get_experiment_by_name(name)).experiment_id == exp.experiment_id
     # Setting it again finds the same experiment instead of creating another.
     assert mlflow.set_experiment(name).experiment_id == exp.experiment_id
+
+
+@pytest.mark.parametrize(("body", "start"), [
+    ({"tags": "5"}, "Invalid value \"5\" for parameter 'tags' supplied:  Hint: Value was of "
+                    "type 'str'."),
+    ({"tags": 5}, "Invalid value 5 for parameter 'tags' supplied:  Hint: Value was of type "
+                  "'int'."),
+])
+def test_wrong_types_get_mlflows_wording(tracking_uri: str, body: dict[str, object],
+                                         start: str) -> None:
+    import requests
+
+    r = requests.post(f"{tracking_uri}/api/2.0/mlflow/experiments/create",
+                      json={"name": unique_name("typed"), **body}, timeout=30)
+    assert r.status_code == 400
+    assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert r.json()["message"].startswith(start), r.json()["message"]

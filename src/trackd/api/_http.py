@@ -211,10 +211,17 @@ class Fields:
 
 
 def _bad_type(name: str, value: Any, expected: str) -> MlflowError:
-    shown = repr(value)
+    """MLflow's wording (clients and MLflow's own tests match on it: the value as JSON, its
+    Python type as the hint), then what the parameter takes, which MLflow leaves out."""
+    try:
+        shown = orjson.dumps(value).decode()
+    except TypeError:
+        shown = repr(value)
     if len(shown) > 100:
         shown = shown[:100] + "..."
     return MlflowError(
-        f"Invalid value {shown} for parameter '{name}' supplied: expected {expected}.",
+        f"Invalid value {shown} for parameter '{name}' supplied:  Hint: Value was of type "
+        f"'{type(value).__name__}'. See the API docs for more information about request "
+        f"parameters. Expected {expected}.",
         INVALID_PARAMETER_VALUE,
     )

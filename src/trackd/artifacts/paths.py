@@ -17,6 +17,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Iterable
+from pathlib import Path
 
 from trackd.errors import MlflowError, invalid_parameter
 
@@ -104,6 +105,20 @@ def scheme_of(uri: str) -> str:
 
 def is_local_uri(uri: str) -> bool:
     return scheme_of(uri) in ("", "file")
+
+
+def absolute_if_relative(uri: str) -> str:
+    """A relative local path (``mlruns/x``, ``file:mlruns/x``) made absolute against the server's
+    working directory, as ``mlflow server`` stores it: a relative location would otherwise mean
+    another folder to every process started elsewhere (a second worker, a later server)."""
+    scheme = scheme_of(uri)
+    if scheme == "":
+        return uri if uri.startswith("/") else (Path.cwd() / uri).as_posix()
+    if scheme == "file":
+        rest = uri[len("file:"):]
+        if not rest.startswith("/"):
+            return "file://" + (Path.cwd() / rest).as_posix()
+    return uri
 
 
 def check_location(uri: str, what: str = "artifact location") -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from trackd.artifacts.paths import absolute_if_relative
 from trackd.entities.experiments import ACTIVE, DELETED, Experiment
 from trackd.errors import INVALID_STATE, MlflowError, already_exists, invalid_parameter, not_found
 from trackd.service import validation as v
@@ -95,8 +96,10 @@ class ExperimentService:
     ) -> int:
         name = v.check_experiment_name(name)
         v.check_length("artifact_location", v.MAX_ARTIFACT_LOCATION_LENGTH, artifact_location)
-        if artifact_location and self.check_location is not None:
-            self.check_location(artifact_location)
+        if artifact_location:
+            artifact_location = absolute_if_relative(artifact_location)
+            if self.check_location is not None:
+                self.check_location(artifact_location)
         checked_tags = [_check_tag(k, value) for k, value in tags]
 
         def work(conn: Connection) -> int:
