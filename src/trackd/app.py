@@ -23,6 +23,7 @@ from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
 from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
+from trackd.service.spans import SpanIngestService
 from trackd.service.traces import TraceService
 from trackd.store import schema
 from trackd.store.database import Database
@@ -46,6 +47,7 @@ class Services:
     logged_models: LoggedModelService
     artifacts: ArtifactService
     traces: TraceService
+    spans: SpanIngestService
     assessments: AssessmentService
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -97,6 +99,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         logged_models=LoggedModelService(db, settings, runs),
         artifacts=ArtifactService(db, registry),
         traces=TraceService(db),
+        spans=SpanIngestService(db),
         assessments=AssessmentService(db),
     )
 

@@ -134,14 +134,6 @@ def test_tags_and_deletion_errors(api: Any) -> None:
         "traces_deleted": 1}
 
 
-def test_otlp_ingest_says_it_is_not_supported(api: Any) -> None:
-    resp = api.client.request("POST", "/v1/traces", content=b"\x0a\x00",
-                              headers={"Content-Type": "application/x-protobuf"})
-    assert resp.status_code == 501
-    assert resp.json()["error_code"] == "NOT_IMPLEMENTED"
-    assert "REST OTLP span logging is not supported" in resp.json()["message"]
-
-
 def test_trace_spans_come_from_the_traces_own_location(api: Any) -> None:
     """get-trace-artifact reads the trace's traces.json where both servers put it, from the
     experiment's location: never from the mlflow.artifactLocation tag, which anyone who may

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from trackd.api.artifacts import attachment, send_file
 from trackd.api.router import Call
-from trackd.errors import (
-    NOT_IMPLEMENTED,
-    MlflowError,
-    invalid_parameter,
-    missing_parameter,
-    not_found,
-)
+from trackd.entities import otlp
+from trackd.errors import invalid_parameter, missing_parameter, not_found
 from trackd.service import validation as v
 
-TRACE_DATA_FILE = "traces.json"  # where the client puts a trace's spans, under its location
-# What mlflow server answers on a store without span logging; the official client reads the
-# sentence, stops sending spans over OTLP and uploads them as the trace's traces.json instead.
-OTLP_UNSUPPORTED = ("REST OTLP span logging is not supported by trackd yet: spans are stored "
-                    "as each trace's traces.json artifact")
+# Where clients that cannot send spans over OTLP (and mlflow server stores without span
+# logging) put a trace's spans, under the trace's artifact location.
+TRACE_DATA_FILE = "traces.json"
 
 
 async def start(call: Call) -> dict[str, Any]:
@@ -137,4 +131,24 @@ async def delete_traces(call: Call) -> dict[str, Any]:
 
 
 async def otlp_ingest(call: Call) -> Any:
-    raise MlflowError(OTLP_UNSUPPORTED, NOT_IMPLEMENTED)
+    """``POST /v1/traces``: an OTLP/HTTP trace export (protobuf or JSON, maybe compressed), its
+    spans stored in MLflow's spans table; answered as OTLP answers, in the request's encoding."""
+    headers = call.request.headers
+    content_type = headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in otlp.MEDIA_TYPES:
+        raise invalid_parameter(f"Invalid Content-Type: {content_type or '(none)'}. Expected: "
+                                "application/x-protobuf or application/json")
+    body = await call.request.body()
+    # Decoding a large export is CPU work: off the event loop, so other requests go on.
+    rows = await run_in_threadpool(_decode_export, body, headers.get("content-encoding"),
+                                   media_type)
+    await call.services.spans.ingest(headers.get("x-mlflow-experiment-id"),
+                                     headers.get("x-mlflow-run-id"), rows)
+    if media_type == "application/json":
+        return {}
+    return Response(b"", media_type="application/x-protobuf")  # an empty ExportTraceServiceResponse
+
+
+def _decode_export(body: bytes, encoding: str | None, media_type: str) -> list[otlp.SpanRow]:
+    return otlp.span_rows(otlp.parse_request(otlp.decompress(body, encoding), media_type))

@@ -1,12 +1,13 @@
 """Traces (MLflow 3): what the official client sends when a traced function returns, and the
 searches, tags and deletions on what it stored.
 
-How a trace reaches trackd today (the same path ``mlflow server`` takes on a store without span
-logging): the client tries ``POST /v1/traces`` (OTLP) for the spans, is told that span logging
-is not supported, and instead (1) ``start_trace`` stores the trace's info here and (2) uploads
-the spans as ``traces.json`` under the info's ``mlflow.artifactLocation`` tag, through the
-artifact proxy. ``get_trace`` and ``search_traces`` read the info here and the spans from there,
-so a trace stored by trackd opens in ``mlflow server`` and the other way round.
+How a trace reaches trackd (as it reaches ``mlflow server``): the client sends the spans over
+OTLP (``POST /v1/traces``, service/spans.py, into MLflow's ``spans`` table) and the finished
+trace's info with ``start_trace`` (here); whichever comes first creates the trace. Clients that
+cannot send spans over OTLP upload them as ``traces.json`` under the info's
+``mlflow.artifactLocation`` tag instead; ``get_trace`` and ``search_traces`` serve spans from the
+table, or from there. A trace stored by trackd opens in ``mlflow server`` and the other way
+round.
 
 MLflow's SQL store keeps some values in ``trace_info`` columns instead of rows; they are moved
 there on write and given back on read exactly as MLflow does (see entities/traces.py).
@@ -78,7 +79,7 @@ def _float_or_none(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _promoted_columns(metadata: dict[str, str]) -> dict[str, Any]:
+def promoted_columns(metadata: dict[str, str]) -> dict[str, Any]:
     """The metadata MLflow keeps in trace_info columns, removed from ``metadata``."""
     columns: dict[str, Any] = {}
     if SESSION_METADATA in metadata:
@@ -192,7 +193,7 @@ class TraceService:
             "request_preview": _preview(info.get("request_preview")),
             "response_preview": _preview(info.get("response_preview")),
             "trace_name": trace_name,
-            **_promoted_columns(metadata),
+            **promoted_columns(metadata),
         }
         metadata[INFO_FINALIZED_METADATA] = "true"
         raw_assessments = info.get("assessments") or []
@@ -203,7 +204,7 @@ class TraceService:
         def work(conn: Connection) -> TraceInfo:
             experiment = require_active_experiment(conn, experiment_id)
             location = experiment.artifact_location or ""
-            tags[ARTIFACT_LOCATION_TAG] = _trace_location(location, trace_id)
+            tags[ARTIFACT_LOCATION_TAG] = trace_location(location, trace_id)
             try:
                 with conn.begin_nested():
                     store.insert_trace(conn, columns, tags, metadata)
@@ -355,7 +356,7 @@ class TraceService:
                 raise not_found(f"Trace with ID {trace_id} is not found.")
             experiment = require_experiment(conn, experiment_id)
             contents = span_store.contents_by_trace(conn, [trace_id])[trace_id]
-            return contents, _trace_location(experiment.artifact_location or "", trace_id)
+            return contents, trace_location(experiment.artifact_location or "", trace_id)
 
         return await self.db.read(work)
 
@@ -370,7 +371,7 @@ class TraceService:
             raise not_found(f"Trace with ID {trace_id} is not found.")
 
 
-def _trace_location(experiment_location: str, trace_id: str) -> str:
+def trace_location(experiment_location: str, trace_id: str) -> str:
     return join_uri(experiment_location, "traces", trace_id, "artifacts")
 
 
@@ -379,6 +380,10 @@ def _preview(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise invalid_parameter("request_preview and response_preview must be strings")
+    return truncated_preview(value)
+
+
+def truncated_preview(value: str) -> str:
     return value.replace("\x00", "")[:_PREVIEW_CHARS]
 
 

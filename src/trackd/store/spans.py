@@ -1,9 +1,8 @@
-"""Reading the spans ``mlflow server`` stored in its ``spans`` table (SQL only).
+"""MLflow's ``spans`` table (SQL only): spans ingested over OTLP, by trackd or mlflow server.
 
-trackd does not ingest spans into the table yet (OTLP answers 501; the client then stores
-spans as the trace's traces.json artifact), but a database that ``mlflow server`` filled holds
-them here. Declared as a lightweight table clause, not in trackd.store.tables: only these
-columns are read, and the table's computed column and cost indexes stay MLflow's business.
+Declared as a lightweight table clause, not in trackd.store.tables: only these columns are
+written and read; the computed ``duration_ns`` column and the cost indexes are the database's
+and MLflow's business.
 """
 
 from __future__ import annotations
@@ -13,13 +12,67 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from trackd.entities.otlp import SpanRow
+
 _spans = sa.table(
     "spans",
     sa.column("trace_id"),
+    sa.column("experiment_id"),
     sa.column("span_id"),
+    sa.column("parent_span_id"),
+    sa.column("name"),
+    sa.column("type"),
+    sa.column("status"),
     sa.column("start_time_unix_nano"),
+    sa.column("end_time_unix_nano"),
     sa.column("content"),
+    sa.column("input_cost"),
+    sa.column("output_cost"),
+    sa.column("total_cost"),
+    sa.column("model_name"),
+    sa.column("model_provider"),
 )
+# Rows per INSERT: well under every driver's bound-parameter limit (15 columns each).
+_INSERT_CHUNK = 500
+
+
+def replace_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) -> None:
+    """Store spans, a span sent again (same trace and span id) replacing the stored one, as
+    MLflow's ingest does when a client re-exports."""
+    by_trace: dict[str, list[str]] = {}
+    for row in rows:
+        by_trace.setdefault(row.trace_id, []).append(row.span_id)
+    for trace_id, span_ids in by_trace.items():
+        for start in range(0, len(span_ids), _INSERT_CHUNK):
+            chunk = span_ids[start:start + _INSERT_CHUNK]
+            conn.execute(sa.delete(_spans).where(_spans.c.trace_id == trace_id,
+                                                 _spans.c.span_id.in_(chunk)))
+    values = [{
+        "trace_id": r.trace_id, "experiment_id": experiment_id, "span_id": r.span_id,
+        "parent_span_id": r.parent_span_id, "name": r.name, "type": r.type,
+        "status": r.status, "start_time_unix_nano": r.start_ns, "end_time_unix_nano": r.end_ns,
+        "content": r.content, "input_cost": r.costs.get("input_cost"),
+        "output_cost": r.costs.get("output_cost"), "total_cost": r.costs.get("total_cost"),
+        "model_name": r.model_name, "model_provider": r.model_provider,
+    } for r in rows]
+    for start in range(0, len(values), _INSERT_CHUNK):
+        conn.execute(sa.insert(_spans), values[start:start + _INSERT_CHUNK])
+
+
+def usage_tree(conn: Connection, trace_id: str) -> list[tuple[str, str | None, str]]:
+    """(span id, parent span id, content) of a trace's spans that carry token usage: what the
+    trace's totals are summed from when its root span arrives."""
+    query = (sa.select(_spans.c.span_id, _spans.c.parent_span_id, _spans.c.content)
+             .where(_spans.c.trace_id == trace_id,
+                    _spans.c.content.like('%"mlflow.chat.tokenUsage"%')))
+    return [(r[0], r[1], r[2]) for r in conn.execute(query)]
+
+
+def parents(conn: Connection, trace_id: str) -> dict[str, str | None]:
+    """span id -> parent span id, for every span of a trace."""
+    query = sa.select(_spans.c.span_id, _spans.c.parent_span_id).where(
+        _spans.c.trace_id == trace_id)
+    return {r[0]: r[1] for r in conn.execute(query)}
 
 
 def contents_by_trace(conn: Connection, trace_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -44,8 +44,9 @@ def update_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
     """A trace sent again (a client retrying after a lost answer): its columns are replaced,
     the tags and metadata it carries are set, the rest (and its spans) stay."""
     rid = row["request_id"]
-    conn.execute(update(trace_info).where(_T.request_id == rid)
-                 .values(**{k: v for k, v in row.items() if k != "request_id"}))
+    values = {k: v for k, v in row.items() if k != "request_id"}
+    if values:
+        conn.execute(update(trace_info).where(_T.request_id == rid).values(**values))
     for table, values in ((trace_tags, tags), (trace_request_metadata, metadata)):
         if values:
             conn.execute(delete(table).where(table.c.request_id == rid,
@@ -106,6 +107,16 @@ def link_to_run(conn: Connection, trace_ids: Sequence[str], run_id: str, now_ms:
             for t in dict.fromkeys(trace_ids) if t not in linked]
     if rows:
         conn.execute(insert(entity_associations), rows)
+
+
+def metadata_value(conn: Connection, trace_id: str, key: str) -> str | None:
+    found = conn.scalar(select(_meta.value).where(_meta.request_id == trace_id, _meta.key == key))
+    return None if found is None else str(found)
+
+
+def timestamp_of(conn: Connection, trace_id: str) -> int | None:
+    found = conn.scalar(select(_T.timestamp_ms).where(_T.request_id == trace_id))
+    return None if found is None else int(found)
 
 
 def experiment_of(conn: Connection, trace_id: str) -> int | None:

@@ -149,7 +149,10 @@ OPERATIONS: Operations = {
     **V3,
     **SHARED,
     ("POST", "/v1/traces"): Operation(
-        "OTLP span ingest: not supported yet (501); the client then stores spans as artifacts",
-        errors=(501,),
+        "OTLP/HTTP span ingest: an ExportTraceServiceRequest as protobuf "
+        "(application/x-protobuf) or OTLP JSON, optionally gzip or deflate; the experiment in "
+        "the x-mlflow-experiment-id header, an optional run to link in x-mlflow-run-id",
+        kind="upload",
+        errors=(400, 404),
     ),
 }

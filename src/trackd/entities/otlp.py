@@ -1,0 +1,249 @@
+"""OTLP trace export requests (``POST /v1/traces``) read into the rows of MLflow's ``spans`` table.
+
+Bodies are OTLP/HTTP: protobuf (``application/x-protobuf``) or OTLP JSON (``application/json``,
+ids in hex, which protobuf's own JSON mapping would read as base64), optionally gzip- or
+deflate-compressed. Each span becomes what ``mlflow server`` stores for it:
+
+- the MLflow trace id ``tr-<32 hex digits of the OTLP trace id>`` (derived, never taken from a
+  client's ``mlflow.traceRequestId`` attribute, which is overwritten with it);
+- ``content``: the span as JSON, OTLP's shape with base64 ids, ``SPAN_KIND_*`` and
+  ``STATUS_CODE_*`` names, and ``attributes`` as a map of JSON-encoded values. MLflow's clients
+  send attribute values that are JSON already (``"\\"LLM\\""``); those are stored once-encoded,
+  not twice, and so is a JSON object or list that another OpenTelemetry SDK sent as a string;
+- the columns MLflow searches on: name, type (``mlflow.spanType``), status, times, model name
+  and provider, and costs (``mlflow.llm.cost``).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from trackd.errors import MlflowError, invalid_parameter
+
+MEDIA_TYPES = ("application/x-protobuf", "application/json")
+REQUEST_ID_ATTRIBUTE = "mlflow.traceRequestId"
+SPAN_TYPE_ATTRIBUTE = "mlflow.spanType"
+INPUTS_ATTRIBUTE = "mlflow.spanInputs"
+OUTPUTS_ATTRIBUTE = "mlflow.spanOutputs"
+TRACE_TAG_PREFIX = "mlflow.traceTag."
+# An unspecified kind is stored as INTERNAL, OpenTelemetry's default, as mlflow server does.
+_KINDS = {0: "SPAN_KIND_INTERNAL", 1: "SPAN_KIND_INTERNAL", 2: "SPAN_KIND_SERVER",
+          3: "SPAN_KIND_CLIENT", 4: "SPAN_KIND_PRODUCER", 5: "SPAN_KIND_CONSUMER"}
+_STATUS = {0: ("STATUS_CODE_UNSET", "UNSET"), 1: ("STATUS_CODE_OK", "OK"),
+           2: ("STATUS_CODE_ERROR", "ERROR")}
+_MODEL_DIMENSION_CHARS = 500  # spans.model_name / model_provider are VARCHAR(500)
+# A decompressed body may not exceed this: a small gzip bomb must not take the server's memory.
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+
+
+class OtlpError(MlflowError):
+    """A body that is not an OTLP trace export; answered 400 like mlflow server."""
+
+
+@dataclass
+class SpanRow:
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    type: str | None
+    status: str
+    start_ns: int
+    end_ns: int | None
+    content: str
+    attributes: dict[str, str]  # JSON-encoded values, as stored
+    model_name: str | None = None
+    model_provider: str | None = None
+    costs: dict[str, float] = field(default_factory=dict)
+    resource: dict[str, Any] = field(default_factory=dict)
+
+    def attribute(self, key: str) -> Any:
+        """An attribute's value, decoded."""
+        raw = self.attributes.get(key)
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+
+def decompress(body: bytes, encoding: str | None) -> bytes:
+    name = (encoding or "").strip().lower()
+    if name in ("", "identity"):
+        return body
+    try:
+        if name == "gzip":
+            stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif name == "deflate":
+            stream = zlib.decompressobj()
+        else:
+            raise invalid_parameter(f"Unsupported Content-Encoding: {encoding}")
+        out = stream.decompress(body, MAX_DECOMPRESSED_BYTES + 1)
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise OtlpError(f"The body is not valid {name} data: {exc}",
+                        "INVALID_PARAMETER_VALUE") from exc
+    if len(out) > MAX_DECOMPRESSED_BYTES:
+        raise invalid_parameter(
+            f"The decompressed body exceeds {MAX_DECOMPRESSED_BYTES // 2**20} MiB.")
+    return out
+
+
+def parse_request(body: bytes, media_type: str) -> Any:
+    """The ExportTraceServiceRequest in ``body``, or OtlpError."""
+    from google.protobuf.json_format import ParseDict
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    request = ExportTraceServiceRequest()
+    try:
+        if media_type == "application/json":
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            _hex_ids_to_base64(data)
+            ParseDict(data, request, ignore_unknown_fields=True)
+        else:
+            request.ParseFromString(body)
+    except (DecodeError, ValueError, TypeError, AttributeError) as exc:
+        raise OtlpError(f"Invalid OpenTelemetry format: {exc}", "INVALID_PARAMETER_VALUE") \
+            from None
+    if not any(scope.spans for rs in request.resource_spans for scope in rs.scope_spans):
+        raise OtlpError("Invalid OpenTelemetry format - no spans found",
+                        "INVALID_PARAMETER_VALUE")
+    return request
+
+
+def _hex_ids_to_base64(data: dict[str, Any]) -> None:
+    for resource_spans in data.get("resourceSpans") or data.get("resource_spans") or []:
+        scopes = resource_spans.get("scopeSpans") or resource_spans.get("scope_spans") or []
+        for scope in scopes:
+            for span in scope.get("spans") or []:
+                for item in [span, *(span.get("links") or [])]:
+                    for key in ("traceId", "spanId", "parentSpanId", "trace_id", "span_id",
+                                "parent_span_id"):
+                        if isinstance(item.get(key), str) and item[key]:
+                            item[key] = base64.b64encode(bytes.fromhex(item[key])).decode()
+
+
+def decode_any(value: Any) -> Any:
+    """An OTLP AnyValue as a plain value."""
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [decode_any(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: decode_any(kv.value) for kv in value.kvlist_value.values}
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return getattr(value, kind)
+
+
+def stored_attribute(value: Any) -> str:
+    """How MLflow stores an attribute value: JSON-encoded once. A string that holds JSON text
+    of a string, object or list (what MLflow's clients send) is that JSON, not encoded again."""
+    if isinstance(value, str):
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            inner = None
+        else:
+            if isinstance(inner, str | dict | list):
+                return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _attributes(items: Any) -> dict[str, str]:
+    return {kv.key: stored_attribute(decode_any(kv.value)) for kv in items}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def span_rows(request: Any) -> list[SpanRow]:
+    rows = []
+    for resource_spans in request.resource_spans:
+        resource = {kv.key: decode_any(kv.value) for kv in resource_spans.resource.attributes}
+        for scope in resource_spans.scope_spans:
+            for span in scope.spans:
+                rows.append(_row(span, resource))
+    return rows
+
+
+def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
+    if len(span.trace_id) != 16 or len(span.span_id) != 8:
+        raise OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
+                        "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
+    trace_id = "tr-" + span.trace_id.hex()
+    attributes = _attributes(span.attributes)
+    attributes[REQUEST_ID_ATTRIBUTE] = json.dumps(trace_id)
+    status_name, status = _STATUS.get(span.status.code, _STATUS[0])
+    end = span.end_time_unix_nano or None
+    content = {
+        "trace_id": _b64(span.trace_id),
+        "span_id": _b64(span.span_id),
+        "parent_span_id": _b64(span.parent_span_id) if span.parent_span_id else None,
+        "name": span.name,
+        "kind": _KINDS.get(span.kind, "SPAN_KIND_INTERNAL"),
+        "start_time_unix_nano": span.start_time_unix_nano,
+        "end_time_unix_nano": end,
+        "events": [{"name": e.name, "time_unix_nano": e.time_unix_nano,
+                    "attributes": {kv.key: decode_any(kv.value) for kv in e.attributes}}
+                   for e in span.events],
+        "status": {"code": status_name, "message": span.status.message},
+        "attributes": attributes,
+        "links": [],
+    }
+    if span.trace_state:
+        content["trace_state"] = span.trace_state
+    row = SpanRow(
+        trace_id=trace_id,
+        span_id=span.span_id.hex(),
+        parent_span_id=span.parent_span_id.hex() if span.parent_span_id else None,
+        name=span.name,
+        type=None,
+        status=status,
+        start_ns=span.start_time_unix_nano,
+        end_ns=end,
+        content=json.dumps(content, ensure_ascii=False, default=str),
+        attributes=attributes,
+        resource=resource,
+    )
+    span_type = row.attribute(SPAN_TYPE_ATTRIBUTE)
+    row.type = str(span_type)[:500] if span_type is not None else None
+    row.model_name = _dimension(row.attribute("mlflow.llm.model"))
+    row.model_provider = _dimension(row.attribute("mlflow.llm.provider"))
+    row.costs = _costs(row.attribute("mlflow.llm.cost"))
+    return row
+
+
+def _dimension(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)[:_MODEL_DIMENSION_CHARS]
+
+
+def _costs(value: Any) -> dict[str, float]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for key in ("input_cost", "output_cost", "total_cost"):
+        number = value.get(key)
+        if isinstance(number, int | float) and not isinstance(number, bool) \
+                and number == number and abs(number) != float("inf"):
+            out[key] = float(number)
+    return out

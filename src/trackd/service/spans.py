@@ -1,0 +1,194 @@
+"""Span ingest (OTLP ``POST /v1/traces``): spans into MLflow's ``spans`` table and the traces
+they belong to kept up to date, one transaction per request: answered means stored.
+
+What ``mlflow server`` does on ingest, and so trackd:
+- a trace seen for the first time gets its ``trace_info`` row (IN_PROGRESS until its root span
+  arrives) in the experiment the ``x-mlflow-experiment-id`` header names, with the tags
+  ``mlflow.trace.spansLocation = TRACKING_STORE`` (the official client then sends no
+  ``traces.json``) and ``mlflow.artifactLocation``; a trace of another experiment is refused;
+- when the root span arrives the trace takes its state, start, duration, request and response
+  previews, session and user, the root's ``mlflow.traceTag.*`` attributes and the resource's
+  attributes as tags, and the token usage summed over its spans. A trace the client already
+  finalized with ``start_trace`` keeps what the client said;
+- ``x-mlflow-run-id`` links the finished traces to that run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from trackd.entities import otlp
+from trackd.entities.otlp import SpanRow
+from trackd.entities.traces import (
+    ARTIFACT_LOCATION_TAG,
+    INFO_FINALIZED_METADATA,
+    SESSION_METADATA,
+    TOKEN_USAGE_METADATA,
+)
+from trackd.errors import invalid_parameter
+from trackd.service import validation as v
+from trackd.service.clock import now_ms
+from trackd.service.experiments import require_active_experiment
+from trackd.service.runs import require_run
+from trackd.service.traces import promoted_columns, trace_location, truncated_preview
+from trackd.store import spans as span_store
+from trackd.store import traces as store
+from trackd.store.database import Database
+
+SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
+USER_METADATA = "mlflow.trace.user"
+TOKEN_USAGE_ATTRIBUTE = "mlflow.chat.tokenUsage"
+_USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+# Tags the server keeps for itself: a span attribute may not set them.
+_RESERVED_TAGS = (SPANS_LOCATION_TAG, ARTIFACT_LOCATION_TAG)
+
+
+class SpanIngestService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ingest(self, experiment_header: str | None, run_id: str | None,
+                     rows: Sequence[SpanRow]) -> int:
+        if not experiment_header:
+            raise invalid_parameter("The x-mlflow-experiment-id header is required: it names "
+                                    "the experiment the spans' traces belong to.")
+        experiment_id = v.parse_experiment_id(experiment_header)
+        if run_id:
+            v.check_run_id(run_id, "x-mlflow-run-id")
+        by_trace: dict[str, list[SpanRow]] = {}
+        for row in rows:
+            by_trace.setdefault(row.trace_id, []).append(row)
+
+        def work(conn: Connection) -> int:
+            experiment = require_active_experiment(conn, experiment_id)
+            finished = []
+            for trace_id, spans in by_trace.items():
+                owner = store.experiment_of(conn, trace_id)
+                if owner is not None and owner != experiment_id:
+                    raise invalid_parameter(
+                        f"Trace with ID '{trace_id}' already exists in another experiment.")
+                root = next((s for s in spans if s.parent_span_id is None), None)
+                location = trace_location(experiment.artifact_location or "", trace_id)
+                _record_trace(conn, experiment_id, trace_id, spans, root, location,
+                              created=owner is None)
+                if root is not None:
+                    finished.append(trace_id)
+            if run_id and finished:
+                require_run(conn, run_id)
+                store.link_to_run(conn, finished, run_id, now_ms())
+            return len(rows)
+
+        return await self.db.write(work)
+
+
+def _record_trace(conn: Connection, experiment_id: int, trace_id: str,
+                  spans: list[SpanRow], root: SpanRow | None, location: str,
+                  *, created: bool) -> None:
+    start_ms = min(s.start_ns for s in spans) // 1_000_000
+    tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
+    if created:  # the trace row first: spans reference it
+        store.insert_trace(conn, {"request_id": trace_id, "experiment_id": experiment_id,
+                                  "timestamp_ms": start_ms, "status": "IN_PROGRESS"}, tags, {})
+        finalized = False
+    else:
+        finalized = store.metadata_value(conn, trace_id, INFO_FINALIZED_METADATA) == "true"
+    span_store.replace_spans(conn, experiment_id, spans)
+    columns: dict[str, Any] = {"request_id": trace_id}
+    metadata: dict[str, str] = {}
+    if root is not None:
+        tags |= _root_tags(root)
+        metadata |= _identity(spans)
+        usage = _token_usage(conn, trace_id)
+        if usage:
+            metadata[TOKEN_USAGE_METADATA] = json.dumps(usage)
+        if not finalized:
+            columns |= _root_columns(root)
+    elif not created and not finalized:
+        columns["timestamp_ms"] = min(start_ms, store.timestamp_of(conn, trace_id) or start_ms)
+    columns |= promoted_columns(metadata)
+    store.update_trace(conn, columns, {} if created and root is None else tags, metadata)
+
+
+def _root_columns(root: SpanRow) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "timestamp_ms": root.start_ns // 1_000_000,
+        "status": "ERROR" if root.status == "ERROR" else "OK",
+    }
+    if root.end_ns:
+        # Milliseconds of the end minus milliseconds of the start, as MLflow computes it.
+        out["execution_time_ms"] = max(0, root.end_ns // 1_000_000 - root.start_ns // 1_000_000)
+    for column, key in (("request_preview", otlp.INPUTS_ATTRIBUTE),
+                        ("response_preview", otlp.OUTPUTS_ATTRIBUTE)):
+        raw = root.attributes.get(key)
+        if raw is not None:
+            out[column] = truncated_preview(raw)
+    return out
+
+
+def _root_tags(root: SpanRow) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for key, value in root.resource.items():
+        if not key.startswith(("telemetry.sdk.", "mlflow.")) and len(key) <= 250:
+            tags[key] = (value if isinstance(value, str) else json.dumps(value))[:8000]
+    for key in root.attributes:
+        if key.startswith(otlp.TRACE_TAG_PREFIX):
+            name = key[len(otlp.TRACE_TAG_PREFIX):]
+            if name and len(name) <= 250 and name not in _RESERVED_TAGS:
+                tags[name] = str(root.attribute(key))[:8000]
+    return tags
+
+
+def _identity(spans: list[SpanRow]) -> dict[str, str]:
+    """Session and user ids, from the first span that names them (OpenTelemetry's
+    ``session.id`` / ``gen_ai.conversation.id`` and ``user.id``)."""
+    out: dict[str, str] = {}
+    for span in spans:
+        session = span.attribute("session.id") or span.attribute("gen_ai.conversation.id")
+        if session and SESSION_METADATA not in out:
+            out[SESSION_METADATA] = str(session)[:250]
+        user = span.attribute("user.id")
+        if user and USER_METADATA not in out:
+            out[USER_METADATA] = str(user)[:8000]
+    return out
+
+
+def _token_usage(conn: Connection, trace_id: str) -> dict[str, int]:
+    """Token usage of the trace: summed over the spans that report it, counting a span only
+    when no span above it reports usage too (frameworks that roll their children's usage up
+    into the parent would otherwise be counted twice)."""
+    reporting = span_store.usage_tree(conn, trace_id)
+    if not reporting:
+        return {}
+    parents = span_store.parents(conn, trace_id)
+    with_usage = {span_id for span_id, _, _ in reporting}
+    totals = dict.fromkeys(_USAGE_KEYS, 0)
+    for _span_id, parent, content in reporting:
+        ancestor, seen = parent, set()
+        while ancestor is not None and ancestor not in seen:
+            if ancestor in with_usage:
+                break
+            seen.add(ancestor)
+            ancestor = parents.get(ancestor)
+        else:
+            usage = _usage_of(content)
+            for key in _USAGE_KEYS:
+                totals[key] += usage.get(key, 0)
+    if not totals["total_tokens"]:
+        totals["total_tokens"] = totals["input_tokens"] + totals["output_tokens"]
+    return totals
+
+
+def _usage_of(content: str) -> dict[str, int]:
+    try:
+        raw = json.loads(content)["attributes"][TOKEN_USAGE_ATTRIBUTE]
+        usage = json.loads(raw) if isinstance(raw, str) else raw
+    except (ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(usage, dict):
+        return {}
+    return {k: int(usage[k]) for k in _USAGE_KEYS
+            if isinstance(usage.get(k), int | float) and not isinstance(usage.get(k), bool)}
