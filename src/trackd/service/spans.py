@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from trackd.entities import otlp
 from trackd.entities.otlp import SpanRow
@@ -67,14 +68,11 @@ class SpanIngestService:
             experiment = require_active_experiment(conn, experiment_id)
             finished = []
             for trace_id, spans in by_trace.items():
-                owner = store.experiment_of(conn, trace_id)
-                if owner is not None and owner != experiment_id:
-                    raise invalid_parameter(
-                        f"Trace with ID '{trace_id}' already exists in another experiment.")
-                root = next((s for s in spans if s.parent_span_id is None), None)
                 location = trace_location(experiment.artifact_location or "", trace_id)
+                created = _claim(conn, experiment_id, trace_id, spans, location)
+                root = next((s for s in spans if s.parent_span_id is None), None)
                 _record_trace(conn, experiment_id, trace_id, spans, root, location,
-                              created=owner is None)
+                              created=created)
                 if root is not None:
                     finished.append(trace_id)
             if run_id and finished:
@@ -85,17 +83,35 @@ class SpanIngestService:
         return await self.db.write(work)
 
 
+def _claim(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
+           location: str) -> bool:
+    """The trace's row, locked for this transaction (created, IN_PROGRESS, when new: spans
+    reference it). True when this request created it. The client sends ``start_trace`` and
+    the spans at the same time, so the row may appear between looking and inserting."""
+    owner = store.experiment_of(conn, trace_id, lock=True)
+    if owner is None:
+        start_ms = min(s.start_ns for s in spans) // 1_000_000
+        tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
+        try:
+            with conn.begin_nested():
+                store.insert_trace(conn, {"request_id": trace_id, "experiment_id": experiment_id,
+                                          "timestamp_ms": start_ms, "status": "IN_PROGRESS"},
+                                   tags, {})
+            return True
+        except IntegrityError:
+            owner = store.experiment_of(conn, trace_id, lock=True)
+    if owner != experiment_id:
+        raise invalid_parameter(f"Trace with ID '{trace_id}' already exists in another experiment.")
+    return False
+
+
 def _record_trace(conn: Connection, experiment_id: int, trace_id: str,
                   spans: list[SpanRow], root: SpanRow | None, location: str,
                   *, created: bool) -> None:
     start_ms = min(s.start_ns for s in spans) // 1_000_000
     tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
-    if created:  # the trace row first: spans reference it
-        store.insert_trace(conn, {"request_id": trace_id, "experiment_id": experiment_id,
-                                  "timestamp_ms": start_ms, "status": "IN_PROGRESS"}, tags, {})
-        finalized = False
-    else:
-        finalized = store.metadata_value(conn, trace_id, INFO_FINALIZED_METADATA) == "true"
+    finalized = not created and store.metadata_value(
+        conn, trace_id, INFO_FINALIZED_METADATA) == "true"
     span_store.replace_spans(conn, experiment_id, spans)
     columns: dict[str, Any] = {"request_id": trace_id}
     metadata: dict[str, str] = {}

@@ -211,7 +211,7 @@ class TraceService:
             except IntegrityError:
                 # As mlflow server: the client retries start_trace when an answer is lost, so
                 # a trace id that exists is the same trace again, not a conflict.
-                if store.experiment_of(conn, trace_id) != experiment_id:
+                if store.experiment_of(conn, trace_id, lock=True) != experiment_id:
                     raise invalid_parameter(
                         f"Trace with ID {trace_id} already exists in another experiment."
                     ) from None

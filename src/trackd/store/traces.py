@@ -119,8 +119,12 @@ def timestamp_of(conn: Connection, trace_id: str) -> int | None:
     return None if found is None else int(found)
 
 
-def experiment_of(conn: Connection, trace_id: str) -> int | None:
-    found = conn.scalar(select(_T.experiment_id).where(_T.request_id == trace_id))
+def experiment_of(conn: Connection, trace_id: str, *, lock: bool = False) -> int | None:
+    """The trace's experiment. ``lock``: a locking read, which sees a row another transaction
+    committed a moment ago (MySQL's repeatable-read snapshot would not) and holds the row until
+    commit, so that span ingest and ``start_trace`` for one trace take turns."""
+    query = select(_T.experiment_id).where(_T.request_id == trace_id)
+    found = conn.scalar(query.with_for_update() if lock else query)
     return None if found is None else int(found)
 
 
