@@ -1,9 +1,9 @@
 """Run one GraphQL request and answer it in MLflow's shape.
 
 ``{"data": ..., "errors": [message, ...] | null}`` with status 200, the errors plain strings as
-MLflow sends them. Two things MLflow answers with an HTML 500 get a 400 here instead: a query
-that does not parse (answered in the same GraphQL shape) and a mutation sent with GET (a link
-must never be able to make one, even though no mutation changes anything today).
+MLflow sends them; a query that does not parse is answered so too (MLflow answers an HTML
+500). A mutation sent with GET is refused with MLflow's 400 ``INVALID_PARAMETER_VALUE``: a link
+must never be able to make one, even though no mutation changes anything today.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from graphql import (
 from starlette.responses import Response
 
 from trackd.api._http import json_response
-from trackd.errors import MlflowError
+from trackd.errors import MlflowError, invalid_parameter
 from trackd.graphql import limits, schema
 from trackd.graphql.access import Access
 from trackd.graphql.resolvers import Context
@@ -37,9 +37,9 @@ async def answer(services: Any, user: Any, query: str, variables: dict[str, Any]
     try:
         document = parse(query)
     except GraphQLError as exc:
-        return _answer(None, [exc], status=400)
+        return _answer(None, [exc])
     if queries_only and _mutates(document, operation_name):
-        return _answer(None, ["Mutations are served over POST only."], status=400)
+        raise invalid_parameter("GraphQL mutations are served over POST only.")
     settings = services.settings
     bounds = limits.Limits(settings.graphql_max_root_fields, settings.graphql_max_aliases)
     refused = limits.violation(document, bounds)
@@ -75,6 +75,6 @@ def _message(error: Any) -> str:
     return error.message
 
 
-def _answer(data: Any, errors: list[Any], status: int = 200) -> Response:
+def _answer(data: Any, errors: list[Any]) -> Response:
     messages = [_message(e) for e in errors]
-    return json_response({"data": data, "errors": messages or None}, status)
+    return json_response({"data": data, "errors": messages or None})

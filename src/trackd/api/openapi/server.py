@@ -25,7 +25,8 @@ _GATEWAY = Operation(
 )
 _GRAPHQL = (
     "MLflow 3.18's GraphQL schema (docs/api.md, GraphQL). Answers are 200 with data and "
-    "errors; a query that does not parse is a 400 in the same shape."
+    "errors, a query that does not parse included; 400 is a request without a query (or a "
+    "mutation sent with GET)."
 )
 
 OPERATIONS: Operations = {
