@@ -9,9 +9,9 @@ reads them back with their spans, then ``get_trace`` reads one. Beside each wall
 server's CPU seconds, the figure that does not depend on how busy the client is. Results print
 as a table with trackd/mlflow ratios and go to bench/results/traces-<backend>.json.
 
-How each server stores spans differs, and that is part of what is measured: mlflow 3.18 takes
-them over OTLP into its spans table; trackd answers OTLP with "not supported" and the client
-uploads each trace's spans as one traces.json artifact.
+Both servers take the spans over OTLP into MLflow's spans table (and, as the client sends the
+trace's info before its spans reach the server, also get each trace's traces.json artifact).
+bench/otlp.py measures OTLP ingest alone, as other OpenTelemetry SDKs send it.
 """
 
 from __future__ import annotations

@@ -143,6 +143,12 @@ def test_protobuf_export_and_spans_in_several_requests(api: Any, exp: str) -> No
     info = _info(api, "tr-" + trace)
     assert info["state"] == "ERROR" and info["execution_duration"] == "2s"
     assert {s["name"] for s in _spans(api, "tr-" + trace)} == {"run", "step"}
+    # A span sent twice in one export counts once, the later copy.
+    twice = _export(_span(_hex(16), "ab" * 8, "first"), _span("", "", "x"))
+    twice["resourceSpans"][0]["scopeSpans"][0]["spans"] = [
+        _span("cd" * 16, "ab" * 8, "first"), _span("cd" * 16, "ab" * 8, "second")]
+    assert _post(api, twice, exp).status_code == 200
+    assert [s["name"] for s in _spans(api, "tr-" + "cd" * 16)] == ["second"]
     # A span sent again replaces the stored one.
     kid.name = "step-renamed"
     assert _post(api, export(kid), exp, content_type="application/x-protobuf").status_code == 200

@@ -60,19 +60,20 @@ class SpanIngestService:
         experiment_id = v.parse_experiment_id(experiment_header)
         if run_id:
             v.check_run_id(run_id, "x-mlflow-run-id")
-        by_trace: dict[str, list[SpanRow]] = {}
+        # A span sent twice in one export: the later one counts.
+        unique: dict[str, dict[str, SpanRow]] = {}
         for row in rows:
-            by_trace.setdefault(row.trace_id, []).append(row)
+            unique.setdefault(row.trace_id, {})[row.span_id] = row
+        by_trace = {trace_id: list(spans.values()) for trace_id, spans in unique.items()}
 
         def work(conn: Connection) -> int:
             experiment = require_active_experiment(conn, experiment_id)
             finished = []
             for trace_id, spans in by_trace.items():
                 location = trace_location(experiment.artifact_location or "", trace_id)
-                created = _claim(conn, experiment_id, trace_id, spans, location)
                 root = next((s for s in spans if s.parent_span_id is None), None)
-                _record_trace(conn, experiment_id, trace_id, spans, root, location,
-                              created=created)
+                if not _create(conn, experiment_id, trace_id, spans, root, location):
+                    _extend(conn, experiment_id, trace_id, spans, root, location)
                 if root is not None:
                     finished.append(trace_id)
             if run_id and finished:
@@ -83,50 +84,62 @@ class SpanIngestService:
         return await self.db.write(work)
 
 
-def _claim(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
-           location: str) -> bool:
-    """The trace's row, locked for this transaction (created, IN_PROGRESS, when new: spans
-    reference it). True when this request created it. The client sends ``start_trace`` and
-    the spans at the same time, so the row may appear between looking and inserting."""
+def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
+            root: SpanRow | None, location: str) -> bool:
+    """A trace seen for the first time: its row (whole, from these spans) and its spans, in
+    one go. False when the trace exists; then its row is locked for this transaction (the
+    client sends ``start_trace`` and the spans at the same time, so the row may appear between
+    looking and inserting, and the two must take turns)."""
     owner = store.experiment_of(conn, trace_id, lock=True)
     if owner is None:
-        start_ms = min(s.start_ns for s in spans) // 1_000_000
+        columns: dict[str, Any] = {"request_id": trace_id, "experiment_id": experiment_id,
+                                   "timestamp_ms": min(s.start_ns for s in spans) // 1_000_000,
+                                   "status": "IN_PROGRESS"}
         tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
+        metadata: dict[str, str] = {}
+        if root is not None:
+            columns |= _root_columns(root)
+            tags |= _root_tags(root)
+            metadata = _root_metadata(spans, _batch_usage(spans))
         try:
             with conn.begin_nested():
-                store.insert_trace(conn, {"request_id": trace_id, "experiment_id": experiment_id,
-                                          "timestamp_ms": start_ms, "status": "IN_PROGRESS"},
-                                   tags, {})
-            return True
+                store.insert_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
+                                   metadata)
         except IntegrityError:
             owner = store.experiment_of(conn, trace_id, lock=True)
+        else:
+            span_store.insert_spans(conn, experiment_id, spans)
+            return True
     if owner != experiment_id:
         raise invalid_parameter(f"Trace with ID '{trace_id}' already exists in another experiment.")
     return False
 
 
-def _record_trace(conn: Connection, experiment_id: int, trace_id: str,
-                  spans: list[SpanRow], root: SpanRow | None, location: str,
-                  *, created: bool) -> None:
-    start_ms = min(s.start_ns for s in spans) // 1_000_000
-    tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
-    finalized = not created and store.metadata_value(
-        conn, trace_id, INFO_FINALIZED_METADATA) == "true"
+def _extend(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
+            root: SpanRow | None, location: str) -> None:
+    """More spans of a known trace (or spans sent again): stored, and the trace updated. A
+    trace the client finalized with ``start_trace`` keeps what the client said."""
     span_store.replace_spans(conn, experiment_id, spans)
+    finalized = store.metadata_value(conn, trace_id, INFO_FINALIZED_METADATA) == "true"
     columns: dict[str, Any] = {"request_id": trace_id}
+    tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
     metadata: dict[str, str] = {}
     if root is not None:
         tags |= _root_tags(root)
-        metadata |= _identity(spans)
-        usage = _token_usage(conn, trace_id)
-        if usage:
-            metadata[TOKEN_USAGE_METADATA] = json.dumps(usage)
+        metadata = _root_metadata(spans, _stored_usage(conn, trace_id))
         if not finalized:
             columns |= _root_columns(root)
-    elif not created and not finalized:
+    elif not finalized:
+        start_ms = min(s.start_ns for s in spans) // 1_000_000
         columns["timestamp_ms"] = min(start_ms, store.timestamp_of(conn, trace_id) or start_ms)
-    columns |= promoted_columns(metadata)
-    store.update_trace(conn, columns, {} if created and root is None else tags, metadata)
+    store.update_trace(conn, {**columns, **promoted_columns(metadata)}, tags, metadata)
+
+
+def _root_metadata(spans: list[SpanRow], usage: dict[str, int]) -> dict[str, str]:
+    metadata = _identity(spans)
+    if usage:
+        metadata[TOKEN_USAGE_METADATA] = json.dumps(usage)
+    return metadata
 
 
 def _root_columns(root: SpanRow) -> dict[str, Any]:
@@ -172,14 +185,28 @@ def _identity(spans: list[SpanRow]) -> dict[str, str]:
     return out
 
 
-def _token_usage(conn: Connection, trace_id: str) -> dict[str, int]:
-    """Token usage of the trace: summed over the spans that report it, counting a span only
-    when no span above it reports usage too (frameworks that roll their children's usage up
-    into the parent would otherwise be counted twice)."""
+def _batch_usage(spans: list[SpanRow]) -> dict[str, int]:
+    """Token usage of a trace that arrived whole, from its spans in hand."""
+    reporting = [(s.span_id, s.parent_span_id, s.content) for s in spans
+                 if TOKEN_USAGE_ATTRIBUTE in s.attributes]
+    if not reporting:
+        return {}
+    return _summed(reporting, {s.span_id: s.parent_span_id for s in spans})
+
+
+def _stored_usage(conn: Connection, trace_id: str) -> dict[str, int]:
+    """Token usage of a trace from all its stored spans (they may have come in pieces)."""
     reporting = span_store.usage_tree(conn, trace_id)
     if not reporting:
         return {}
-    parents = span_store.parents(conn, trace_id)
+    return _summed(reporting, span_store.parents(conn, trace_id))
+
+
+def _summed(reporting: list[tuple[str, str | None, str]],
+            parents: dict[str, str | None]) -> dict[str, int]:
+    """Usage summed over the spans that report it, counting a span only when no span above it
+    reports usage too (frameworks that roll their children's usage up into the parent would
+    otherwise be counted twice)."""
     with_usage = {span_id for span_id, _, _ in reporting}
     totals = dict.fromkeys(_USAGE_KEYS, 0)
     for _span_id, parent, content in reporting:

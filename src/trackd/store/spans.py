@@ -47,6 +47,11 @@ def replace_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow])
             chunk = span_ids[start:start + _INSERT_CHUNK]
             conn.execute(sa.delete(_spans).where(_spans.c.trace_id == trace_id,
                                                  _spans.c.span_id.in_(chunk)))
+    insert_spans(conn, experiment_id, rows)
+
+
+def insert_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) -> None:
+    """Store spans of traces that have none stored yet."""
     values = [{
         "trace_id": r.trace_id, "experiment_id": experiment_id, "span_id": r.span_id,
         "parent_span_id": r.parent_span_id, "name": r.name, "type": r.type,

@@ -1,0 +1,160 @@
+"""OTLP span ingest, trackd and ``mlflow server`` side by side, as an OpenTelemetry collector or
+SDK would load them: ``--traces`` traces of ``--spans`` spans, one protobuf export per trace,
+``--clients`` threads posting to ``/v1/traces`` at once.
+
+    python -m bench.otlp [--backend sqlite|postgresql] [--traces 1000] [--spans 10] [--clients 4]
+
+Each server gets a fresh database. Reported per server: wall time, spans per second, server CPU
+seconds and CPU per span (the figure that does not depend on how heavy the load generator is),
+peak server memory; then trackd/mlflow ratios. Every export must be answered 200 and every span
+must be in the spans table afterwards (counted through the API), or the run fails. Results go
+to bench/results/otlp-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench import databases, servers
+from bench.procs import CpuMeter, PeakSampler
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _exports(n_traces: int, n_spans: int) -> list[tuple[str, bytes]]:
+    """(trace id, serialized ExportTraceServiceRequest) per trace: a root and its children,
+    with attributes as MLflow's client writes them."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+    def attr(key: str, value: str) -> KeyValue:
+        return KeyValue(key=key, value=AnyValue(string_value=value))
+
+    out = []
+    start = time.time_ns()
+    for i in range(n_traces):
+        trace = secrets.token_bytes(16)
+        root = secrets.token_bytes(8)
+        request = ExportTraceServiceRequest()
+        spans = request.resource_spans.add().scope_spans.add().spans
+        for k in range(n_spans):
+            span = Span(trace_id=trace, span_id=root if k == 0 else secrets.token_bytes(8),
+                        parent_span_id=b"" if k == 0 else root, name=f"step-{k}",
+                        start_time_unix_nano=start + i * 1000 + k,
+                        end_time_unix_nano=start + i * 1000 + k + 5_000_000,
+                        status=Status(code=Status.STATUS_CODE_OK))
+            span.attributes.extend([
+                attr("mlflow.spanType", '"CHAIN"'),
+                attr("mlflow.spanInputs", json.dumps({"i": i, "k": k, "text": "x" * 200})),
+                attr("mlflow.spanOutputs", json.dumps({"ok": True, "tokens": k * 10})),
+            ])
+            spans.append(span)
+        out.append(("tr-" + trace.hex(), request.SerializeToString()))
+    return out
+
+
+def _post_all(url: str, experiment_id: str, exports: list[tuple[str, bytes]],
+              clients: int) -> None:
+    failures: list[str] = []
+    chunks = [exports[i::clients] for i in range(clients)]
+
+    def worker(mine: list[tuple[str, bytes]]) -> None:
+        session = requests.Session()
+        headers = {"Content-Type": "application/x-protobuf",
+                   "x-mlflow-experiment-id": experiment_id}
+        for _, body in mine:
+            r = session.post(f"{url}/v1/traces", data=body, headers=headers, timeout=300)
+            if r.status_code != 200:
+                failures.append(f"{r.status_code} {r.text[:200]}")
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} exports failed, first: {failures[0]}")
+
+
+def _stored_spans(url: str, trace_ids: list[str]) -> int:
+    total = 0
+    for start in range(0, len(trace_ids), 100):
+        r = requests.get(f"{url}/api/3.0/mlflow/traces/batchGet",
+                         params=[("trace_ids", t) for t in trace_ids[start:start + 100]],
+                         timeout=300)
+        r.raise_for_status()
+        total += sum(len(t.get("spans", [])) for t in r.json().get("traces", []))
+    return total
+
+
+def measure(kind: str, backend: str, exports: list[tuple[str, bytes]], clients: int,
+            workdir: Path) -> dict[str, Any]:
+    db = databases.fresh(backend, f"otlp-{kind}", workdir)
+    server = servers.start(servers.KINDS[kind], db, workdir)
+    try:
+        url = f"http://{servers.HOST}:{server.port}"
+        r = requests.post(f"{url}/api/2.0/mlflow/experiments/create",
+                          json={"name": f"otlp-{time.monotonic_ns()}"}, timeout=60)
+        r.raise_for_status()
+        experiment_id = r.json()["experiment_id"]
+        meter, peak = CpuMeter(server.pid), PeakSampler(server.pid).start()
+        meter.start()
+        _post_all(url, experiment_id, exports, clients)
+        meter.stop()
+        peak.stop()
+        spans = _stored_spans(url, [t for t, _ in exports])
+        return {"wall_s": round(meter.wall, 3), "server_cpu_s": round(meter.server, 3),
+                "spans_stored": spans, "peak_rss_mib": round(peak.peak_rss / 2**20, 1)}
+    finally:
+        server.stop()
+        databases.drop(db)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--traces", type=int, default=1000)
+    parser.add_argument("--spans", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    exports = _exports(args.traces, args.spans)
+    n_spans = args.traces * args.spans
+    results: dict[str, Any] = {"config": vars(args)}
+    with tempfile.TemporaryDirectory(prefix="bench-otlp-") as tmp:
+        for kind in ("trackd", "mlflow"):
+            got = measure(kind, args.backend, exports, args.clients, Path(tmp))
+            if got["spans_stored"] != n_spans:
+                raise SystemExit(f"{kind}: {got['spans_stored']} of {n_spans} spans stored")
+            got["spans_per_s"] = round(n_spans / got["wall_s"], 1)
+            got["server_cpu_ms_per_span"] = round(got["server_cpu_s"] * 1000 / n_spans, 3)
+            results[kind] = got
+    t, m = results["trackd"], results["mlflow"]
+    print(f"OTLP ingest: {args.traces} traces x {args.spans} spans, {args.clients} clients, "
+          f"{args.backend}")
+    print(f"{'server':<8}{'wall s':>9}{'spans/s':>10}{'cpu s':>9}{'cpu ms/span':>13}"
+          f"{'peak MiB':>10}")
+    for name, r in (("trackd", t), ("mlflow", m)):
+        print(f"{name:<8}{r['wall_s']:>9.2f}{r['spans_per_s']:>10.0f}{r['server_cpu_s']:>9.2f}"
+              f"{r['server_cpu_ms_per_span']:>13.3f}{r['peak_rss_mib'] or 0:>10.0f}")
+    print(f"trackd/mlflow: {m['wall_s'] / t['wall_s']:.1f}x spans/s, "
+          f"{m['server_cpu_s'] / t['server_cpu_s']:.1f}x less server CPU")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"otlp-{args.backend}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
