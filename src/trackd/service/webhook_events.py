@@ -61,7 +61,7 @@ def model_created(name: str, tags: Sequence[tuple[str, str]], description: str |
         "name": name, "tags": dict(tags), "description": description}
 
 
-def version_created(name: str, version: int, source: str, run_id: str | None,
+def version_created(name: str, version: int, source: str | None, run_id: str | None,
                     tags: Sequence[tuple[str, str]], description: str | None
                     ) -> tuple[Event, dict[str, Any]]:
     if _is_prompt(tags):

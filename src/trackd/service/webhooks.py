@@ -167,15 +167,15 @@ class WebhookService:
             raise invalid_parameter(
                 f"Webhook events must be a non-empty list of WebhookEvent objects: {events}.")
         v.check_length("description", MAX_DESCRIPTION_LENGTH, description)
-        now = now_ms()
-        row = {"webhook_id": str(uuid.uuid4()), "name": name, "url": url,
+        now, webhook_id = now_ms(), str(uuid.uuid4())
+        row: dict[str, Any] = {"webhook_id": webhook_id, "name": name, "url": url,
                "description": description or None, "status": _status(status) or "ACTIVE",
                "secret": self.box.seal(secret) if secret else None,
                "creation_timestamp": now, "last_updated_timestamp": now}
 
         def work(conn: Connection) -> Webhook:
             store.insert(conn, row, parsed)
-            return _require(store.get(conn, row["webhook_id"]), row["webhook_id"])
+            return _require(store.get(conn, webhook_id), webhook_id)
 
         return await self.db.write(work)
 
