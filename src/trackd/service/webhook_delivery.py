@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from trackd import __version__
 from trackd.entities.webhooks import Event
 from trackd.service.webhook_config import WebhookSettings
 from trackd.service.webhook_urls import PrivateAddressRefused, check_peer, check_url
@@ -60,7 +61,8 @@ def sign(secret: str, delivery_id: str, timestamp: str, body: str) -> str:
 
 def headers_for(body: str, secret: str | None) -> dict[str, str]:
     delivery_id, timestamp = str(uuid.uuid4()), str(int(time.time()))
-    out = {"Content-Type": "application/json", "X-MLflow-Delivery-Id": delivery_id,
+    out = {"Content-Type": "application/json", "User-Agent": f"trackd/{__version__}",
+           "X-MLflow-Delivery-Id": delivery_id,
            "X-MLflow-Timestamp": timestamp}
     if secret:
         out["X-MLflow-Signature"] = sign(secret, delivery_id, timestamp, body)
