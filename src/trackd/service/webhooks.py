@@ -82,8 +82,9 @@ def parse_event(raw: object) -> Event:
         raise invalid_parameter(f"Invalid webhook event {raw!r}: expected an object with "
                                 "'entity' and 'action'.")
     entity, action = raw.get("entity"), raw.get("action")
-    entity = entity.lower() if isinstance(entity, str) else entity
-    action = action.lower() if isinstance(action, str) else action
+    # Anything but a known name (a number, an object...) is refused, never looked up.
+    entity = entity.lower() if isinstance(entity, str) else ""
+    action = action.lower() if isinstance(action, str) else ""
     if entity not in VALID_ACTIONS or action not in ALL_ACTIONS:
         raise invalid_parameter(
             f"Invalid entity or action in webhook event: entity={raw.get('entity')!r}, "
