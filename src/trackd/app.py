@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
 from trackd.service.spans import SpanIngestService
 from trackd.service.traces import TraceService
+from trackd.service.webhook_config import SecretBox, WebhookSettings
+from trackd.service.webhook_events import WebhookDispatcher
+from trackd.service.webhooks import WebhookService
 from trackd.store import schema
 from trackd.store.database import Database
 from trackd.store.urls import redact
@@ -49,6 +53,7 @@ class Services:
     traces: TraceService
     spans: SpanIngestService
     assessments: AssessmentService
+    webhooks: WebhookService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,19 +93,25 @@ def build_services(settings: Settings, db: Database) -> Services:
     if not db.read_only:
         experiments.ensure_default_experiment()
     runs = RunService(db, settings)
+    # Webhooks read MLflow's own MLFLOW_WEBHOOK_* variables, so one environment serves both.
+    hook_settings = WebhookSettings.from_env(os.environ)
+    box = SecretBox(hook_settings.encryption_key)
+    dispatcher = WebhookDispatcher(db, hook_settings, box)
     return Services(
         settings=settings,
         db=db,
         experiments=experiments,
         runs=runs,
         metrics=MetricService(db),
-        registered_models=RegisteredModelService(db),
-        model_versions=ModelVersionService(db, settings),
+        registered_models=RegisteredModelService(db, dispatcher),
+        model_versions=ModelVersionService(db, settings, dispatcher),
         logged_models=LoggedModelService(db, settings, runs),
         artifacts=ArtifactService(db, registry),
         traces=TraceService(db),
         spans=SpanIngestService(db),
         assessments=AssessmentService(db),
+        webhooks=WebhookService(db, hook_settings, box),
+        extra={"webhook_dispatcher": dispatcher},
     )
 
 
@@ -165,6 +176,7 @@ class TrackdApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.services.artifacts.registry.close()
+                self.services.extra["webhook_dispatcher"].close()
                 self.services.db.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

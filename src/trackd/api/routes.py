@@ -17,6 +17,7 @@ from trackd.api import (
     misc,
     runs,
     traces,
+    webhooks,
 )
 from trackd.api import model_versions as mv
 from trackd.api import registered_models as rm
@@ -126,6 +127,16 @@ REGISTRY_V2: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/model-versions/get-download-uri", mv.get_download_uri),
 ]
 
+# Registry webhooks (MLflow 3.18; admins only when auth is on).
+WEBHOOKS_V2: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/webhooks", webhooks.create),
+    ("GET", "/mlflow/webhooks", webhooks.list_webhooks),
+    ("GET", "/mlflow/webhooks/{webhook_id}", webhooks.get),
+    ("PATCH", "/mlflow/webhooks/{webhook_id}", webhooks.update),
+    ("DELETE", "/mlflow/webhooks/{webhook_id}", webhooks.delete),
+    ("POST", "/mlflow/webhooks/{webhook_id}/test", webhooks.test),
+]
+
 SERVER_V3: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/server-info", misc.server_info),
 ]
@@ -160,7 +171,7 @@ def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
               (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V2, "2.0"),
-              (TRACES_V3, "3.0"))
+              (TRACES_V3, "3.0"), (WEBHOOKS_V2, "2.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)

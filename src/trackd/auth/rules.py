@@ -142,6 +142,11 @@ _add("DELETE", "/mlflow/model-versions/delete", Rule(MODEL, D))
 _add("DELETE", "/mlflow/model-versions/delete-tag", Rule(MODEL, D))
 _add("GET", "/mlflow/model-versions/search", Rule(AUTHENTICATED, hook=FILTER_VERSIONS))
 
+# Webhooks: admins only, as in MLflow's basic-auth app (sender_is_admin on every webhook call).
+_add("GET,POST", "/mlflow/webhooks", Rule(ADMIN))
+_add("GET,PATCH,DELETE", "/mlflow/webhooks/{webhook_id}", Rule(ADMIN))
+_add("POST", "/mlflow/webhooks/{webhook_id}/test", Rule(ADMIN))
+
 # Traces (v2 and v3 share paths where they overlap)
 _add("POST", "/mlflow/traces", Rule(TRACE_START, U))
 _add("GET", "/mlflow/traces", Rule(TRACES_SEARCH, R))

@@ -33,6 +33,9 @@ def install(app: Any) -> None:
     settings, services = app.settings, app.services
     metrics = Metrics(services.db, api_routes())
     services.extra["metrics"] = metrics
+    if (dispatcher := services.extra.get("webhook_dispatcher")) is not None:
+        dispatcher.on_outcome = lambda event, outcome: metrics.webhook_deliveries.labels(
+            event, outcome).inc()
     auth = None
     if settings.auth:
         from trackd.auth import open_auth, read_auth_config

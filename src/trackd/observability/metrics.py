@@ -96,4 +96,9 @@ class Metrics:
         self.artifact_bytes = Counter("trackd_artifact_bytes",
                                       "Artifact bytes moved through the artifact proxy",
                                       ["direction"], registry=self.registry)
+        self.webhook_deliveries = Counter(
+            "trackd_webhook_deliveries",
+            "Webhook deliveries by event and outcome (delivered: 2xx/3xx, failed: 4xx/5xx "
+            "after retries, error: no answer, dropped, secret_unreadable)",
+            ["event", "outcome"], registry=self.registry)
         self.registry.register(PoolCollector(db))

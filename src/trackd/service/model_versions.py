@@ -39,8 +39,10 @@ from trackd.service.registered_models import (
     require_version,
 )
 from trackd.service.search_query import parse_search
+from trackd.service.webhook_events import NULL_SINK, EventSink, emit, tagged, version_created
 from trackd.store import model_versions as store
 from trackd.store import registered_models as rm_store
+from trackd.store import webhooks as wh_store
 from trackd.store.database import Database
 
 MAX_SOURCE_LENGTH = 500  # model_versions.source / storage_location / run_link: VARCHAR(500)
@@ -49,8 +51,9 @@ DEFAULT_ORDER = ("last_updated_timestamp DESC", "name ASC", "version_number DESC
 
 
 class ModelVersionService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, events: EventSink = NULL_SINK) -> None:
         self.db = db
+        self.events = events  # told of each committed change webhooks may subscribe to
         # Hosts that URIs in a source may name: those of the server's own artifact storage.
         self.trusted_hosts = {
             host
@@ -114,7 +117,11 @@ class ModelVersionService:
                 )
             return require_version(conn, name, number)
 
-        return await self.db.write(work)
+        made = await self.db.write(work)
+        # The source and run as resolved (a models:/ source names its version's run).
+        emit(self.events, version_created(name, made.version, made.source, made.run_id,
+                                          checked, description))
+        return made
 
     async def get(self, name: object, version: object) -> ModelVersion:
         name, number = check_model_name(name), parse_version(version)
@@ -177,21 +184,27 @@ class ModelVersionService:
         name, number = check_model_name(name), parse_version(version)
         key, text = check_registry_tag(key, value, v.MAX_REGISTRY_TAG_VALUE_LENGTH)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             require_version(conn, name, number)
             store.set_tag(conn, name, number, key, text)
+            return wh_store.model_is_prompt(conn, name)
 
-        await self.db.write(work)
+        prompt = await self.db.write(work)
+        emit(self.events, tagged(prompt, False, "set", {
+            "name": name, "version": str(version), "key": key, "value": text}))
 
     async def delete_tag(self, name: object, version: object, key: object) -> None:
         name, number = check_model_name(name), parse_version(version)
         key = v.check_key(key)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             require_version(conn, name, number)
             store.delete_tag(conn, name, number, key)
+            return wh_store.model_is_prompt(conn, name)
 
-        await self.db.write(work)
+        prompt = await self.db.write(work)
+        emit(self.events, tagged(prompt, False, "deleted", {
+            "name": name, "version": str(version), "key": key}))
 
     async def search(
         self,

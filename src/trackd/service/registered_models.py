@@ -21,8 +21,10 @@ from trackd.service import validation as v
 from trackd.service.clock import now_ms
 from trackd.service.paging import fingerprint, offset_token, read_offset
 from trackd.service.search_query import parse_search
+from trackd.service.webhook_events import NULL_SINK, EventSink, aliased, emit, model_created, tagged
 from trackd.store import model_versions as mv_store
 from trackd.store import registered_models as store
+from trackd.store import webhooks as wh_store
 from trackd.store.database import Database
 
 MAX_ALIAS_LENGTH = 255
@@ -122,8 +124,9 @@ def _last_wins(items: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 class RegisteredModelService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventSink = NULL_SINK) -> None:
         self.db = db
+        self.events = events  # told of each committed change webhooks may subscribe to
 
     async def create(
         self, name: object, tags: Sequence[tuple[object, object]], description: str | None
@@ -145,7 +148,9 @@ class RegisteredModelService:
                 _raise_taken(conn, name, new_is_prompt)
             return store.load_models(conn, [name])[0]
 
-        return await self.db.write(work)
+        made = await self.db.write(work)
+        emit(self.events, model_created(name, checked, description or ""))
+        return made
 
     async def get(self, name: object) -> RegisteredModel:
         name = check_model_name(name)
@@ -229,22 +234,26 @@ class RegisteredModelService:
         name = check_model_name(name)
         key, text = check_registry_tag(key, value, MAX_MODEL_TAG_VALUE_LENGTH)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             require_model(conn, name)
             store.set_tag(conn, name, key, text)
+            return wh_store.model_is_prompt(conn, name)
 
-        await self.db.write(work)
+        prompt = await self.db.write(work)
+        emit(self.events, tagged(prompt, True, "set", {"name": name, "key": key, "value": text}))
 
     async def delete_tag(self, name: object, key: object) -> None:
         name = check_model_name(name)
         key = v.check_key(key)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             # Deleting a tag that is not there is fine in MLflow; an unknown model is not.
             require_model(conn, name)
             store.delete_tag(conn, name, key)
+            return wh_store.model_is_prompt(conn, name)
 
-        await self.db.write(work)
+        prompt = await self.db.write(work)
+        emit(self.events, tagged(prompt, True, "deleted", {"name": name, "key": key}))
 
     # -- versions seen from the model --------------------------------------------------------
 
@@ -270,21 +279,26 @@ class RegisteredModelService:
         check_alias_not_reserved(alias)
         number = parse_version(version)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             require_version(conn, name, number)
             store.set_alias(conn, name, alias, number)
+            return wh_store.model_is_prompt(conn, name)
 
-        await self.db.write(work)
+        prompt = await self.db.write(work)
+        emit(self.events, aliased(prompt, "created",
+                                  {"name": name, "alias": alias, "version": str(version)}))
 
     async def delete_alias(self, name: object, alias: object) -> None:
         name = check_model_name(name)
         alias = check_alias(alias)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             require_model(conn, name)
             store.delete_alias(conn, name, alias)
+            return wh_store.model_is_prompt(conn, name)
 
-        await self.db.write(work)
+        prompt = await self.db.write(work)
+        emit(self.events, aliased(prompt, "deleted", {"name": name, "alias": alias}))
 
     async def get_by_alias(self, name: object, alias: object) -> ModelVersion:
         name = check_model_name(name)

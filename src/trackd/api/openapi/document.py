@@ -23,6 +23,7 @@ from trackd.api.openapi import (
     runs,
     server,
     traces,
+    webhooks,
 )
 from trackd.api.openapi.components import SCHEMAS
 from trackd.api.openapi.spec import STRING, Operation, Schema, ref
@@ -34,7 +35,7 @@ _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/\d+\.\d+(?=/)")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
-_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces)
+_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, webhooks)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",

@@ -1,0 +1,56 @@
+"""Swap the server, keep the webhooks: a webhook (and its encrypted secret) stored by one server
+is listed, fired and signed by the other on the same database, both ways round."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from dbs import fresh_database
+from mlflow import MlflowClient
+from support.webhook_receiver import Receiver, signature_is_valid
+
+from .webhook_env import webhook_server
+
+pytestmark = [pytest.mark.compat, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+SECRET = "shared-between-servers"
+
+
+@pytest.mark.parametrize("first", ["trackd", "mlflow"])
+def test_webhooks_move_between_servers(db_kind: str, tmp_path: Path, first: str) -> None:
+    second = "mlflow" if first == "trackd" else "trackd"
+    with Receiver() as receiver, fresh_database(db_kind, tmp_path) as url:
+        with webhook_server(first, url, tmp_path / first) as writer:
+            client = MlflowClient(writer.url)
+            hook = client.create_webhook(f"made-by-{first}", receiver.url("/hook"),
+                                         ["registered_model.created", "prompt_alias.deleted"],
+                                         description="travels", secret=SECRET)
+            disabled = client.create_webhook(f"off-{first}", receiver.url("/off"),
+                                             ["registered_model.created"], status="DISABLED")
+        with webhook_server(second, url, tmp_path / second) as reader:
+            client = MlflowClient(reader.url)
+            seen = client.get_webhook(hook.webhook_id)
+            assert (seen.name, seen.description, seen.url) == (
+                f"made-by-{first}", "travels", receiver.url("/hook"))
+            assert sorted(str(e) for e in seen.events) == ["prompt_alias.deleted",
+                                                            "registered_model.created"]
+            assert seen.creation_timestamp == hook.creation_timestamp
+            listed = [w.webhook_id for w in client.list_webhooks()]
+            assert listed == [disabled.webhook_id, hook.webhook_id]  # newest first
+            name = f"m-{uuid.uuid4().hex[:8]}"
+            client.create_registered_model(name)
+            got = receiver.wait_for(lambda ds: any(d.path == "/hook" for d in ds))
+            delivery = next(d for d in got if d.path == "/hook")
+            # The secret the first server encrypted is the one the second signs with.
+            assert signature_is_valid(delivery, SECRET)
+            assert delivery.payload["data"]["name"] == name
+            assert client.test_webhook(hook.webhook_id).success
+            client.update_webhook(hook.webhook_id, description=f"edited by {second}")
+            client.delete_webhook(disabled.webhook_id)
+        with webhook_server(first, url, tmp_path / f"{first}-again") as again:
+            client = MlflowClient(again.url)
+            assert client.get_webhook(hook.webhook_id).description == f"edited by {second}"
+            assert [w.webhook_id for w in client.list_webhooks()] == [hook.webhook_id]
+        assert receiver.on("/off") == []
