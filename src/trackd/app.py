@@ -17,6 +17,8 @@ from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
 from trackd.service.artifacts import ArtifactService
 from trackd.service.assessments import AssessmentService
+from trackd.service.dataset_records import DatasetRecordService
+from trackd.service.datasets import DatasetService
 from trackd.service.experiments import ExperimentService
 from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
@@ -47,6 +49,8 @@ class Services:
     artifacts: ArtifactService
     traces: TraceService
     assessments: AssessmentService
+    datasets: DatasetService
+    dataset_records: DatasetRecordService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,6 +102,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         artifacts=ArtifactService(db, registry),
         traces=TraceService(db),
         assessments=AssessmentService(db),
+        datasets=DatasetService(db),
+        dataset_records=DatasetRecordService(db),
     )
 
 

@@ -31,6 +31,8 @@ TRACES = "traces"  # a list of trace ids (field named in `source`): every one mu
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
 OTLP = "otlp"  # the x-mlflow-experiment-id header
+DATASET = "dataset"  # dataset_id path parameter: every experiment it is linked to must pass
+DATASET_LINK = "dataset_link"  # DATASET (update), and UPDATE on each experiment added
 PRESIGNED_UPLOAD = "presigned_upload"  # run_id or model_id
 AUTHENTICATED = "authenticated"  # any signed-in user (filtering may follow)
 ADMIN = "admin"
@@ -162,6 +164,20 @@ _add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
 _add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
 _add("GET", "!/v1/traces", Rule(OTLP, U))
 _add("POST", "!/v1/traces", Rule(OTLP, U))
+
+# Evaluation datasets belong to the experiments they are linked to (MLflow's validators): a
+# dataset linked to none is admin-only; create and search must name experiments.
+_add("POST", "/mlflow/datasets/create", Rule(EXPERIMENTS, U))
+_add("GET,POST", "/mlflow/datasets/search", Rule(EXPERIMENTS, R))
+_add("GET", "/mlflow/datasets/{dataset_id}", Rule(DATASET, R))
+_add("DELETE", "/mlflow/datasets/{dataset_id}", Rule(DATASET, D))
+_add("PATCH", "/mlflow/datasets/{dataset_id}/tags", Rule(DATASET, U))
+_add("DELETE", "/mlflow/datasets/{dataset_id}/tags/{key}", Rule(DATASET, U))
+_add("GET", "/mlflow/datasets/{dataset_id}/records", Rule(DATASET, R))
+_add("POST,DELETE", "/mlflow/datasets/{dataset_id}/records", Rule(DATASET, U))
+_add("GET", "/mlflow/datasets/{dataset_id}/experiment-ids", Rule(DATASET, R))
+_add("POST", "/mlflow/datasets/{dataset_id}/add-experiments", Rule(DATASET_LINK, U))
+_add("POST", "/mlflow/datasets/{dataset_id}/remove-experiments", Rule(DATASET, U))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))

@@ -114,6 +114,14 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     elif target == rules.TRACES_SEARCH:
         ids = _trace_search_experiments(fields)
         ok = bool(ids) and all([await _experiment_allows(auth, user, i, action) for i in ids])
+    elif target in (rules.DATASET, rules.DATASET_LINK):
+        linked = await lookups.dataset_experiments(params["dataset_id"])
+        ok = bool(linked) and all([await _experiment_allows(auth, user, i, action)
+                                   for i in linked])
+        if ok and target == rules.DATASET_LINK:  # and may the caller edit what it joins?
+            added = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
+            ok = bool(added) and all([await _experiment_allows(auth, user, i, action)
+                                      for i in added])
     elif target == rules.OTLP:
         ok = await _experiment_allows(auth, user, _header(scope, b"x-mlflow-experiment-id"),
                                       action)
