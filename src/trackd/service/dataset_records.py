@@ -55,7 +55,7 @@ def updated_schema(existing: str | None, records: list[dict[str, Any]]) -> dict[
     """The dataset schema with the fields of ``records`` added (known fields keep their type)."""
     if not records and not existing:
         return None
-    schema = json.loads(existing) if existing else {
+    schema: dict[str, Any] = json.loads(existing) if existing else {
         "inputs": {}, "outputs": {}, "expectations": {}, "version": "1.0"}
     for record in records:
         for part in ("inputs", "expectations"):
