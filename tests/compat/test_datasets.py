@@ -114,7 +114,13 @@ def test_tags(experiment_id: str) -> None:
     assert _own(get_dataset(dataset_id=dataset.dataset_id).tags) == {"team": "ai"}
 
 
-def test_experiment_links(experiment_id: str, client: MlflowClient) -> None:
+def test_experiment_links(experiment_id: str, client: MlflowClient, compat_target: str,
+                          db_kind: str) -> None:
+    if compat_target == "mlflow" and db_kind == "postgresql":
+        # mlflow server 3.18 compares the INTEGER experiment_id with the string ids it was
+        # given, which psycopg 3 refuses ("operator does not exist: integer = character
+        # varying"): add-experiments fails there (captured in docs/mlflow-captures).
+        pytest.skip("mlflow server 3.18's add-experiments fails on PostgreSQL")
     second = client.create_experiment(unique_name("second"))
     dataset = create_dataset(name=unique_name("links"), experiment_id=experiment_id)
     add_dataset_to_experiments(dataset.dataset_id, [second])
