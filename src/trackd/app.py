@@ -25,6 +25,7 @@ from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
 from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
+from trackd.service.scorers import ScorerService
 from trackd.service.traces import TraceService
 from trackd.store import schema
 from trackd.store.database import Database
@@ -51,6 +52,7 @@ class Services:
     assessments: AssessmentService
     datasets: DatasetService
     dataset_records: DatasetRecordService
+    scorers: ScorerService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -104,6 +106,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         assessments=AssessmentService(db),
         datasets=DatasetService(db),
         dataset_records=DatasetRecordService(db),
+        scorers=ScorerService(db),
     )
 
 

@@ -16,6 +16,7 @@ from trackd.api import (
     metrics,
     misc,
     runs,
+    scorers,
     traces,
 )
 from trackd.api import model_versions as mv
@@ -158,14 +159,33 @@ DATASETS_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/datasets/{dataset_id}/remove-experiments", datasets.remove_experiments),
 ]
 
+# Registered scorers (MLflow 3 GenAI) and their online-scoring settings.
+SCORERS_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/scorers/register", scorers.register),
+    ("GET", "/mlflow/scorers/list", scorers.list_scorers),
+    ("GET", "/mlflow/scorers/versions", scorers.versions),
+    ("GET", "/mlflow/scorers/get", scorers.get),
+    ("DELETE", "/mlflow/scorers/delete", scorers.delete),
+    ("PUT", "/mlflow/scorers/online-config", scorers.set_online_config),
+    ("GET", "/mlflow/scorers/online-configs", scorers.online_configs),
+]
+# Served by MLflow under /ajax-api/3.0 only (its web UI calls them); both run model providers,
+# which trackd does not: they answer NOT_IMPLEMENTED.
+AJAX_ONLY_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/scorer/invoke", scorers.invoke_scorer),
+    ("POST", "/mlflow/genai/evaluate/invoke", scorers.invoke_evaluate),
+]
+
 
 def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
               (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V2, "2.0"),
-              (TRACES_V3, "3.0"), (DATASETS_V3, "3.0"))
+              (TRACES_V3, "3.0"), (DATASETS_V3, "3.0"), (SCORERS_V3, "3.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
+    routes.extend(Route(method, "/ajax-api/3.0" + path, handler)
+                  for method, path, handler in AJAX_ONLY_V3)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)
     return routes

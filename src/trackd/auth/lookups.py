@@ -18,6 +18,7 @@ _runs = sa.table("runs", sa.column("run_uuid"), sa.column("experiment_id"))
 _experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"))
 _logged_models = sa.table("logged_models", sa.column("model_id"), sa.column("experiment_id"))
 _traces = sa.table("trace_info", sa.column("request_id"), sa.column("experiment_id"))
+_scorers = sa.table("scorers", sa.column("scorer_id"), sa.column("experiment_id"))
 _links = sa.table("entity_associations", sa.column("source_type"), sa.column("source_id"),
                   sa.column("destination_type"), sa.column("destination_id"))
 
@@ -26,6 +27,7 @@ _QUERIES = {
     "logged_model": lambda key: sa.select(_logged_models.c.experiment_id)
     .where(_logged_models.c.model_id == key),
     "trace": lambda key: sa.select(_traces.c.experiment_id).where(_traces.c.request_id == key),
+    "scorer": lambda key: sa.select(_scorers.c.experiment_id).where(_scorers.c.scorer_id == key),
 }
 
 

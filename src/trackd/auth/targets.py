@@ -122,6 +122,16 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
             added = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
             ok = bool(added) and all([await _experiment_allows(auth, user, i, action)
                                       for i in added])
+    elif target == rules.SCORER_LIST:
+        ids = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
+        single = value(fields, "experiment_id")
+        ids += [] if single is None else [str(single)]
+        ok = bool(ids) and all([await _experiment_allows(auth, user, i, action) for i in ids])
+    elif target == rules.SCORERS:
+        ok = True  # none named: the handler refuses the request
+        for scorer_id in value(fields, rule.source or "scorer_ids", as_list=True) or []:
+            ok = ok and await _experiment_allows(
+                auth, user, await lookups.experiment_of("scorer", str(scorer_id)), action)
     elif target == rules.OTLP:
         ok = await _experiment_allows(auth, user, _header(scope, b"x-mlflow-experiment-id"),
                                       action)

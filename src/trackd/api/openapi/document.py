@@ -22,6 +22,7 @@ from trackd.api.openapi import (
     logged_models,
     registry,
     runs,
+    scorers,
     server,
     traces,
 )
@@ -35,7 +36,8 @@ _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/\d+\.\d+(?=/)")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
-_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, datasets)
+_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, datasets,
+            scorers)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",
