@@ -204,3 +204,26 @@ def test_search_filters_and_pages(api: Api) -> None:
                                                 "filter_string": filter_string})
         assert [d["dataset_id"] for d in found["datasets"]] == [made["dataset_id"]], filter_string
     assert api.ok("POST", f"{V3}/search", {"experiment_ids": ["424242"]}) == {}
+
+
+def test_search_run_input_datasets(api: Api) -> None:
+    experiment_id = api.new_experiment(f"inputs-{uuid.uuid4().hex[:8]}")
+    run_id = api.new_run(experiment_id)
+    dataset = {"name": "train", "digest": "abc123", "source_type": "local",
+               "source": '{"uri": "/tmp/x"}'}
+    api.ok("POST", "runs/log-inputs", {"run_id": run_id, "datasets": [
+        {"dataset": dataset, "tags": [{"key": "mlflow.data.context", "value": "training"}]},
+        {"dataset": {**dataset, "name": "eval", "digest": "def456"}}]})
+    path = "/ajax-api/2.0/mlflow/experiments/search-datasets"
+    found = api.ok("POST", path, {"experiment_ids": [experiment_id]})["dataset_summaries"]
+    assert sorted(found, key=lambda s: s["name"]) == [
+        {"experiment_id": experiment_id, "name": "eval", "digest": "def456"},
+        {"experiment_id": experiment_id, "name": "train", "digest": "abc123",
+         "context": "training"}]
+    assert api.ok("POST", path, {"experiment_ids": ["424242"]}) == {}
+    for body, fragment in (({}, "at least one"), ({"experiment_ids": ["1"] * 21}, "20"),
+                           ({"experiment_ids": ["x"]}, "valid integer")):
+        assert fragment in _error(api.post(path, body), 400, "INVALID_PARAMETER_VALUE")
+    status, _ = api.post("/api/2.0/mlflow/experiments/search-datasets",
+                         {"experiment_ids": [experiment_id]})
+    assert status == 404  # MLflow serves it to its web UI only

@@ -6,9 +6,10 @@ experiment links and deletion, against trackd (and ``mlflow server`` with
 from __future__ import annotations
 
 import json
-
+import mlflow
 import pandas as pd
 import pytest
+import requests
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.genai.datasets import (
@@ -21,6 +22,8 @@ from mlflow.genai.datasets import (
     search_datasets,
     set_dataset_tags,
 )
+
+from support.server import ServerProcess
 
 from .conftest import unique_name
 
@@ -165,3 +168,17 @@ def test_unknown_dataset(tracking_uri: str) -> None:
         set_dataset_tags(dataset_id="d-00000000000000000000000000000000", tags={"a": "b"})
     assert err.value.error_code == "RESOURCE_DOES_NOT_EXIST"
     delete_dataset(dataset_id="d-00000000000000000000000000000000")  # MLflow: a no-op
+
+
+def test_run_input_datasets_for_the_runs_table(experiment_id: str, server: ServerProcess) -> None:
+    # What MLflow's web UI asks for its runs table: datasets logged by runs, with context.
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]})
+    train = mlflow.data.from_pandas(frame, name="train-set")
+    with mlflow.start_run():
+        mlflow.log_input(train, context="training")
+    answer = requests.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets",
+                           json={"experiment_ids": [experiment_id]}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["dataset_summaries"] == [
+        {"experiment_id": experiment_id, "name": "train-set", "digest": train.digest,
+         "context": "training"}]

@@ -169,8 +169,11 @@ SCORERS_V3: list[tuple[str, str, Handler]] = [
     ("PUT", "/mlflow/scorers/online-config", scorers.set_online_config),
     ("GET", "/mlflow/scorers/online-configs", scorers.online_configs),
 ]
-# Served by MLflow under /ajax-api/3.0 only (its web UI calls them); both run model providers,
-# which trackd does not: they answer NOT_IMPLEMENTED.
+# Served by MLflow to its web UI only (/ajax-api): the runs table's dataset list, and two routes
+# that run model providers, which trackd does not (they answer NOT_IMPLEMENTED).
+AJAX_ONLY_V2: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/experiments/search-datasets", datasets.search_run_inputs),
+]
 AJAX_ONLY_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/scorer/invoke", scorers.invoke_scorer),
     ("POST", "/mlflow/genai/evaluate/invoke", scorers.invoke_evaluate),
@@ -185,7 +188,8 @@ def api_routes() -> list[Route]:
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
-    routes.extend(Route(method, "/ajax-api/3.0" + path, handler)
-                  for method, path, handler in AJAX_ONLY_V3)
+    for table, version in ((AJAX_ONLY_V2, "2.0"), (AJAX_ONLY_V3, "3.0")):
+        routes.extend(Route(method, f"/ajax-api/{version}" + path, handler)
+                      for method, path, handler in table)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)
     return routes
