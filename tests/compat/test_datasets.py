@@ -6,6 +6,7 @@ experiment links and deletion, against trackd (and ``mlflow server`` with
 from __future__ import annotations
 
 import json
+
 import mlflow
 import pandas as pd
 import pytest
@@ -22,7 +23,6 @@ from mlflow.genai.datasets import (
     search_datasets,
     set_dataset_tags,
 )
-
 from support.server import ServerProcess
 
 from .conftest import unique_name
