@@ -142,8 +142,10 @@ def test_record_pages_and_deletion(api: Api) -> None:
     assert len(json.loads(rest["records"])) == 1 and "next_page_token" not in rest
     _error(api.get(f"{V3}/{dataset_id}/records", {"page_token": "%%%"}), 400,
            "INVALID_PARAMETER_VALUE")
-    _error(api.get(f"{V3}/{dataset_id}/records", {"max_results": "x"}), 400,
-           "INVALID_PARAMETER_VALUE")
+    for bad in ({"max_results": "x"}, {"max_results": 2**63 - 1}, {"max_results": -1},
+                {"page_token": "99999999999999999999999"},
+                {"page_token": "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk6eHg="}):  # base64 "<huge>:xx"
+        _error(api.get(f"{V3}/{dataset_id}/records", bad), 400, "INVALID_PARAMETER_VALUE")
     ids = [r["dataset_record_id"] for r in _records(api, dataset_id)]
     assert api.ok("DELETE", f"{V3}/{dataset_id}/records", {"dataset_record_ids": ids}) == {
         "deleted_count": 3}

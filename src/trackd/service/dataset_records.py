@@ -36,6 +36,9 @@ from trackd.store import datasets as dataset_store
 from trackd.store.database import Database
 
 DEFAULT_PAGE = 1000  # records per GET when the request does not say (MLflow's default)
+# MLflow has no upper bound (a huge one overflows its LIMIT); trackd takes the searches' limit.
+MAX_PAGE = 50000
+_INT64 = 2**63 - 1
 MAX_SOURCE_ID = 36  # evaluation_dataset_records.source_id
 
 
@@ -203,10 +206,11 @@ def _cursor(token: str) -> tuple[tuple[int, str] | None, int]:
     try:
         created, record_id = base64.b64decode(token.encode(), validate=True).decode().split(
             ":", 1)
-        return (int(created), record_id), 0
+        if abs(int(created)) <= _INT64:
+            return (int(created), record_id), 0
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    if token.isdigit():
+    if token.isdigit() and int(token) <= _INT64:
         return None, int(token)
     raise invalid_parameter(f"Invalid page token '{token}'")
 
@@ -224,6 +228,9 @@ class DatasetRecordService:
         if max_results is not None and max_results < 0:
             raise invalid_parameter(f"Invalid value {max_results} for parameter 'max_results' "
                                     "supplied. It must be a positive integer")
+        if max_results is not None and max_results > MAX_PAGE:
+            raise invalid_parameter(f"Invalid value {max_results} for parameter 'max_results' "
+                                    f"supplied. It must be at most {MAX_PAGE}")
         limit = max_results or DEFAULT_PAGE
         after, offset = _cursor(page_token) if page_token else (None, 0)
         found = await self.db.read(
