@@ -90,7 +90,8 @@ def test_unknown_dataset(api: Api) -> None:
 
 
 @pytest.mark.parametrize("records", [
-    None, "not json", "{}", "[1]", '[{"inputs": "text"}]', '[{"inputs": {}, "tags": [1]}]',
+    None, "not json", "{}", "[1]", '[{"inputs": {"x": NaN}}]', '[{"inputs": "text"}]',
+    '[{"inputs": {}, "tags": [1]}]',
     '[{"inputs": {}, "expectations": "x"}]', '[{"inputs": {"c": 1}, "source": "text"}]',
     '[{"inputs": {"c": 1}, "source": {"source_type": "bogus"}}]',
     '[{"inputs": {"c": 1}, "source": {"source_type": "TRACE", "extra": 1}}]',

@@ -99,6 +99,10 @@ def _source(record: dict[str, Any], index: int) -> dict[str, Any] | None:
     return {"source_type": kind.upper(), "source_data": data}
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_records(raw: Any) -> list[dict[str, Any]]:
     """The ``records`` field: a JSON list of record objects, as text."""
     if raw is None or raw == "":
@@ -108,7 +112,8 @@ def parse_records(raw: Any) -> list[dict[str, Any]]:
         raise invalid_parameter("Invalid value for parameter 'records': expected a JSON list "
                                 "encoded as a string")
     try:
-        records = json.loads(raw)
+        # NaN and Infinity are not JSON: PostgreSQL's JSON columns refuse them.
+        records = json.loads(raw, parse_constant=_no_constant)
     except ValueError:
         raise invalid_parameter("Invalid value for parameter 'records': not valid JSON") from None
     if not isinstance(records, list):
