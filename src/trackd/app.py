@@ -30,7 +30,7 @@ from trackd.service.traces import TraceService
 from trackd.store import schema
 from trackd.store.database import Database
 from trackd.store.urls import redact
-from trackd.web.pages import is_page
+from trackd.web.pages import is_mlflow_ui_path, is_page
 
 log = logging.getLogger("trackd")
 
@@ -119,6 +119,12 @@ class TrackdApp:
         self.prefix = settings.static_prefix
         self.router = Router(api_routes(), services)
         self._web: Any = None  # trackd.web.ui.WebUI, made on the first page request
+        # `--mlflow-ui`: MLflow's React UI at / and /static-files/ (trackd.web.mlflow_ui).
+        self.mlflow_ui: Any = None
+        if settings.mlflow_ui:
+            from trackd.web.mlflow_ui import MlflowUI, locate_build
+
+            self.mlflow_ui = MlflowUI(locate_build())
         # Production layers (metrics, auth: trackd.observability.install) wrap `dispatch`.
         self.entry: Any = self.dispatch
 
@@ -142,6 +148,8 @@ class TrackdApp:
             await PlainTextResponse("OK")(scope, receive, send)
         elif path == "/version":
             await PlainTextResponse(MLFLOW_COMPAT_VERSION)(scope, receive, send)
+        elif self.mlflow_ui is not None and is_mlflow_ui_path(path):
+            await self.mlflow_ui(scope, receive, send)
         elif is_page(path):
             await self._web_ui()(scope, receive, send)
         else:
@@ -172,6 +180,10 @@ def create_app(settings: Settings) -> TrackdApp:
     # Before the database: an artifact store that cannot work (hdfs:// without libhdfs...)
     # stops the server with a message saying what is missing (ConfigError, printed by the CLI).
     check_artifact_locations(settings)
+    if settings.mlflow_ui:  # an absent mlflow package stops the server before any file is made
+        from trackd.web.mlflow_ui import locate_build
+
+        locate_build()
     db = open_database(settings)
     try:
         services = build_services(settings, db)

@@ -138,6 +138,10 @@ def main(ctx: click.Context, debug: bool) -> None:
               "default 120].")
 @click.option("--max-connections", type=int, help="Open connections per worker before new "
               "requests get 503 [env TRACKD_MAX_CONNECTIONS; default 1000].")
+@click.option("--mlflow-ui/--no-mlflow-ui", default=None,
+              help="Serve MLflow's own web UI at / (from the installed mlflow package: pip "
+              "install 'trackd[mlflow-ui]'); trackd's pages stay at /experiments "
+              "[env TRACKD_MLFLOW_UI; default off].")
 def server(access_log: bool, app_name: str | None, **flags: Any) -> None:
     """Run the tracking server."""
     try:

@@ -45,6 +45,11 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "body_timeout": ("TRACKD_BODY_TIMEOUT",),
     "keep_alive_timeout": ("TRACKD_KEEP_ALIVE_TIMEOUT",),
     "max_connections": ("TRACKD_MAX_CONNECTIONS",),
+    # MLflow's bounds on one GraphQL query (trackd.graphql.limits).
+    "graphql_max_root_fields": ("MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS",),
+    "graphql_max_aliases": ("MLFLOW_SERVER_GRAPHQL_MAX_ALIASES",),
+    # `trackd server --mlflow-ui`: MLflow's own web UI at /, from an installed mlflow package.
+    "mlflow_ui": ("TRACKD_MLFLOW_UI",),
 }
 ACCESS_LOG_FORMATS = ("text", "json")
 X_FRAME_OPTIONS = ("SAMEORIGIN", "DENY", "NONE")
@@ -98,6 +103,10 @@ class Settings:
     keep_alive_timeout: float = 120.0
     # Open connections (plus running requests) per worker before new requests get 503.
     max_connections: int = 1000
+    graphql_max_root_fields: int = 10
+    graphql_max_aliases: int = 10
+    # Serve MLflow's React UI (from the mlflow package) at / instead of trackd's home page.
+    mlflow_ui: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -185,7 +194,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _convert(name: str, variable: str, raw: str) -> object:
-    if name in ("serve_artifacts", "auth", "disable_security_middleware"):
+    if name in ("serve_artifacts", "auth", "disable_security_middleware", "mlflow_ui"):
         return parse_bool(variable, raw)
     if name in ("allowed_hosts", "cors_allowed_origins"):
         return parse_list(raw)
@@ -195,7 +204,8 @@ def _convert(name: str, variable: str, raw: str) -> object:
         raise ConfigError(f"{variable}={raw!r}: use one of {', '.join(ACCESS_LOG_FORMATS)}")
     if name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
         return check_seconds(variable, raw)
-    if name in ("port", "workers", "max_request_body_mb", "max_connections"):
+    if name in ("port", "workers", "max_request_body_mb", "max_connections",
+                "graphql_max_root_fields", "graphql_max_aliases"):
         try:
             number = int(raw)
         except ValueError as exc:

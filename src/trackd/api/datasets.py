@@ -93,9 +93,3 @@ async def delete_records(call: Call) -> dict[str, Any]:
         call.params["dataset_id"], f.string_list("dataset_record_ids"))
     return {"deleted_count": deleted}
 
-
-async def search_run_inputs(call: Call) -> dict[str, Any]:
-    f = await call.fields()
-    found = await call.services.datasets.run_input_summaries(f.string_list("experiment_ids"))
-    return {"dataset_summaries": found} if found else {}
-

@@ -90,3 +90,11 @@ async def delete_tag(call: Call) -> None:
         parse_experiment_id(f.string("experiment_id", required=True)),
         f.string("key", required=True),
     )
+
+
+async def search_datasets(call: Call) -> dict[str, Any]:
+    """``experiments/search-datasets``: the datasets runs of these experiments took as inputs
+    (MLflow's runs table offers them as a filter)."""
+    f = await call.fields()
+    found = await call.services.experiments.dataset_summaries(f.string_list("experiment_ids"))
+    return {"dataset_summaries": found} if found else {}

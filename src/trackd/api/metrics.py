@@ -46,3 +46,13 @@ async def get_history_bulk_interval(call: Call) -> dict[str, Any]:
         f.integer("end_step"),
     )
     return {"metrics": [p.to_json() for p in points]} if points else {}
+
+
+async def get_history_bulk(call: Call) -> dict[str, Any]:
+    """``get-history-bulk`` (``/ajax-api`` only, as in MLflow): several runs' history of one
+    metric, ``run_id`` repeated in the query string."""
+    f = await call.fields()
+    run_ids = [v.check_run_id(r) for r in f.string_list("run_id")]
+    points = await call.services.metrics.history_bulk(
+        run_ids, f.string("metric_key"), f.integer("max_results"))
+    return {"metrics": [p.to_json() for p in points]}

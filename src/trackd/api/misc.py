@@ -21,6 +21,8 @@ async def server_info(call: Call) -> dict[str, Any]:
         "artifact_serving_enabled": settings.serve_artifacts,
         "artifacts_presigned_only": False,
         "tracking_auth": "",
+        # MLflow's web UI reads these to hide what this server does not have.
+        "features_enabled": {"gateway": False, "scheduled_issue_detection": False},
         "read_only": call.services.db.read_only,
         "server": "trackd",
     }
@@ -40,3 +42,19 @@ async def openapi(call: Call) -> Response:
     settings = call.services.settings
     return Response(document_json(settings.static_prefix, settings.auth),
                     media_type="application/json")
+
+
+async def ui_telemetry_config(call: Call) -> dict[str, Any]:
+    """What MLflow's web UI asks before sending usage events: trackd collects none."""
+    return {"disable_ui_telemetry": True, "disable_ui_events": [], "ui_rollout_percentage": 0}
+
+
+async def ui_telemetry_records(call: Call) -> dict[str, Any]:
+    """Where MLflow's web UI would send usage events; they are dropped unread."""
+    return {"status": "disabled"}
+
+
+async def gateway_proxy(call: Call) -> dict[str, Any]:
+    """MLflow's UI lists AI-gateway endpoints through this; trackd runs no gateway, so, as
+    `mlflow server` without MLFLOW_DEPLOYMENTS_TARGET does, it answers an empty one."""
+    return {"endpoints": []}

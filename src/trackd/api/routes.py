@@ -12,6 +12,7 @@ from trackd.api import (
     assessments,
     datasets,
     experiments,
+    graphql,
     logged_models,
     metrics,
     misc,
@@ -35,6 +36,7 @@ TRACKING_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/experiments/restore", experiments.restore),
     ("POST", "/mlflow/experiments/set-experiment-tag", experiments.set_tag),
     ("POST", "/mlflow/experiments/delete-experiment-tag", experiments.delete_tag),
+    ("POST", "/mlflow/experiments/search-datasets", experiments.search_datasets),
     ("POST", "/mlflow/runs/create", runs.create),
     ("GET", "/mlflow/runs/get", runs.get),
     ("POST", "/mlflow/runs/update", runs.update),
@@ -84,6 +86,19 @@ UNPREFIXED: list[tuple[str, str, Handler]] = [
     ("GET", "/model-versions/get-artifact", mv.get_artifact),
     ("GET", "/openapi.json", misc.openapi),
     ("POST", "/v1/traces", traces.otlp_ingest),
+    ("GET", "/graphql", graphql.graphql),
+    ("POST", "/graphql", graphql.graphql),
+]
+
+# Routes MLflow serves under /ajax-api only: calls of its web UI, not of its clients.
+AJAX_V2: list[tuple[str, str, Handler]] = [
+    ("GET", "/mlflow/metrics/get-history-bulk", metrics.get_history_bulk),
+    ("GET", "/mlflow/gateway-proxy", misc.gateway_proxy),
+    ("POST", "/mlflow/gateway-proxy", misc.gateway_proxy),
+]
+AJAX_V3: list[tuple[str, str, Handler]] = [
+    ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),
+    ("POST", "/mlflow/ui-telemetry", misc.ui_telemetry_records),
 ]
 
 
@@ -169,12 +184,9 @@ SCORERS_V3: list[tuple[str, str, Handler]] = [
     ("PUT", "/mlflow/scorers/online-config", scorers.set_online_config),
     ("GET", "/mlflow/scorers/online-configs", scorers.online_configs),
 ]
-# Served by MLflow to its web UI only (/ajax-api): the runs table's dataset list, and two routes
-# that run model providers, which trackd does not (they answer NOT_IMPLEMENTED).
-AJAX_ONLY_V2: list[tuple[str, str, Handler]] = [
-    ("POST", "/mlflow/experiments/search-datasets", datasets.search_run_inputs),
-]
-AJAX_ONLY_V3: list[tuple[str, str, Handler]] = [
+# Served by MLflow to its web UI only (/ajax-api/3.0): both run model providers, which trackd
+# does not (they answer NOT_IMPLEMENTED).
+GENAI_AJAX_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/scorer/invoke", scorers.invoke_scorer),
     ("POST", "/mlflow/genai/evaluate/invoke", scorers.invoke_evaluate),
 ]
@@ -188,7 +200,7 @@ def api_routes() -> list[Route]:
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
-    for table, version in ((AJAX_ONLY_V2, "2.0"), (AJAX_ONLY_V3, "3.0")):
+    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0"), (GENAI_AJAX_V3, "3.0")):
         routes.extend(Route(method, f"/ajax-api/{version}" + path, handler)
                       for method, path, handler in table)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)

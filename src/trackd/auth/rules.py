@@ -95,6 +95,7 @@ _add("POST", "/mlflow/runs/create-promptlab-run", Rule(EXPERIMENT, U))
 _add("GET", "/mlflow/metrics/get-history", Rule(RUN, R))
 _add("GET", "/mlflow/metrics/get-history-bulk", Rule(RUNS, R, source="run_id"))
 _add("GET", "/mlflow/metrics/get-history-bulk-interval", Rule(RUNS, R, source="run_ids"))
+_add("GET", "/mlflow/metrics/get-history-bulk", Rule(RUNS, R, source="run_id"))
 
 # Logged models
 _add("POST", "/mlflow/logged-models", Rule(EXPERIMENT, U))
@@ -198,6 +199,11 @@ _add("POST", "/mlflow/genai/evaluate/invoke", Rule(EXPERIMENT, U))
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))
 # It names routes, never data: any signed-in user may read it, nobody without credentials.
 _add("GET", "!/openapi.json", Rule(AUTHENTICATED))
+# MLflow's web UI asks whether to send usage events (trackd says no) and may send some anyway.
+_add("GET,POST", "/mlflow/ui-telemetry", Rule(AUTHENTICATED))
+_add("GET,POST", "/mlflow/gateway-proxy", Rule(AUTHENTICATED))  # always empty: no gateway
+# One query can name many objects: the resolvers check each one (trackd/graphql/access.py).
+_add("GET,POST", "!/graphql", Rule(AUTHENTICATED))
 
 # Web UI pages that render data on the server (the registry pages are shells that fetch the
 # API from the browser, so they only need a signed-in user).

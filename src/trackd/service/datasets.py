@@ -26,12 +26,10 @@ from trackd.service.clock import now_ms
 from trackd.service.filters import parse_filter
 from trackd.service.order_by import check_key_count, split_entry
 from trackd.service.paging import check_max_results, fingerprint, offset_token, read_offset
-from trackd.store import dataset_summaries
 from trackd.store import datasets as store
 from trackd.store.database import Database
 
 MAX_NAME, MAX_KEY, MAX_VALUE = 255, 255, 5000  # the columns' widths
-MAX_SUMMARY_EXPERIMENTS = 20  # experiments per search-datasets request (MLflow's limit)
 _ORDER_KEYS = ("name", "created_time", "last_update_time")
 
 
@@ -194,30 +192,3 @@ class DatasetService:
     def _require_for_links(conn: Connection, dataset_id: str) -> None:
         if store.name_of(conn, dataset_id) is None:
             raise not_found(f"Dataset '{dataset_id}' not found")
-
-    async def run_input_summaries(self, experiment_ids: list[str]) -> list[dict[str, Any]]:
-        """``experiments/search-datasets``: the datasets runs of these experiments logged as
-        inputs (not evaluation datasets), as MLflow's DatasetSummary messages."""
-        if not experiment_ids:
-            raise invalid_parameter("SearchDatasets request must specify at least one "
-                                    "experiment_id.")
-        if len(experiment_ids) > MAX_SUMMARY_EXPERIMENTS:
-            raise invalid_parameter(
-                f"SearchDatasets request cannot specify more than {MAX_SUMMARY_EXPERIMENTS} "
-                f"experiment_ids. Received {len(experiment_ids)} experiment_ids.")
-        numbers = []
-        for raw in experiment_ids:
-            try:
-                numbers.append(int(raw))
-            except ValueError:
-                raise invalid_parameter(f"Invalid experiment ID '{raw}'. Experiment ID must be "
-                                        "a valid integer.") from None
-        found = await self.db.read(lambda conn: dataset_summaries.summaries(conn, numbers))
-        out = []
-        for experiment_id, name, digest_, context in found:
-            summary = {"experiment_id": str(experiment_id), "name": name, "digest": digest_}
-            if context is not None:
-                summary["context"] = context
-            out.append(summary)
-        return out
-

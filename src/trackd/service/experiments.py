@@ -17,6 +17,10 @@ from trackd.service.search_query import parse_search
 from trackd.store import experiments as store
 from trackd.store.database import Database
 from trackd.store.experiments_search import search_experiment_ids
+from trackd.store.inputs import dataset_summaries
+
+# MLflow's bound on one search-datasets request.
+MAX_DATASET_SEARCH_EXPERIMENTS = 20
 
 log = logging.getLogger("trackd.experiments")
 
@@ -147,6 +151,19 @@ class ExperimentService:
             return store.load_experiments(conn, ids), token
 
         return await self.db.read(work)
+
+    async def dataset_summaries(self, experiment_ids: list[str]) -> list[dict[str, str]]:
+        """The datasets the experiments' runs took as inputs (``search-datasets``)."""
+        if not experiment_ids:
+            raise invalid_parameter(
+                "SearchDatasets request must specify at least one experiment_id.")
+        if len(experiment_ids) > MAX_DATASET_SEARCH_EXPERIMENTS:
+            raise invalid_parameter(
+                f"SearchDatasets request cannot specify more than "
+                f"{MAX_DATASET_SEARCH_EXPERIMENTS} experiment_ids. Received "
+                f"{len(experiment_ids)} experiment_ids.")
+        ids = [v.parse_experiment_id(i) for i in experiment_ids]
+        return await self.db.read(lambda conn: dataset_summaries(conn, ids))
 
     async def rename(self, experiment_id: int, new_name: object) -> None:
         new_name = v.check_experiment_name(new_name)

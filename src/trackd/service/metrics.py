@@ -8,7 +8,7 @@ import binascii
 import orjson
 from sqlalchemy import Connection
 
-from trackd.entities.metrics import Metric
+from trackd.entities.metrics import Metric, from_stored
 from trackd.errors import invalid_parameter
 from trackd.service.runs import require_run
 from trackd.store import metrics as store
@@ -17,6 +17,9 @@ from trackd.store.metrics import HistoryRow
 
 MAX_RUNS_PER_BULK_REQUEST = 100
 MAX_SAMPLES_PER_RUN = 2500
+# get-history-bulk: MLflow's bounds.
+MAX_RUNS_PER_BULK_HISTORY = 100
+MAX_BULK_HISTORY_POINTS = 25_000
 
 
 def _encode_position(position: tuple[int, int, float, bool]) -> str:
@@ -57,6 +60,37 @@ class MetricService:
                 rows = rows[:max_results]
                 return rows, _encode_position(rows[-1])
             return rows, None
+
+        return await self.db.read(work)
+
+    async def history_bulk(self, run_ids: list[str], key: str | None,
+                           max_results: int | None) -> list[Metric]:
+        """``get-history-bulk`` (an older chart call of MLflow's UI): each run's whole history
+        of one metric, runs in id order, each in time order, at most ``max_results`` points
+        in all (MLflow caps it at 25,000)."""
+        if not run_ids:
+            raise invalid_parameter(
+                "GetMetricHistoryBulk request must specify at least one run_id.")
+        if len(run_ids) > MAX_RUNS_PER_BULK_HISTORY:
+            raise invalid_parameter(
+                f"GetMetricHistoryBulk request cannot specify more than "
+                f"{MAX_RUNS_PER_BULK_HISTORY} run_ids. Received {len(run_ids)} run_ids.")
+        if key is None:
+            raise invalid_parameter("GetMetricHistoryBulk request must specify a metric_key.")
+        limit = min(max_results or MAX_BULK_HISTORY_POINTS, MAX_BULK_HISTORY_POINTS)
+        if limit <= 0:
+            raise invalid_parameter(f"max_results must be a positive integer, not {limit}.")
+
+        def work(conn: Connection) -> list[Metric]:
+            out: list[Metric] = []
+            for run_id in sorted(set(run_ids)):
+                rows = store.history(conn, run_id, key, limit=limit - len(out), after=None)
+                rows = sorted(rows, key=lambda r: (r[0], r[1]))
+                out.extend(Metric(key, from_stored(value, nan), ts, step, run_id=run_id)
+                           for ts, step, value, nan in rows)
+                if len(out) >= limit:
+                    break
+            return out
 
         return await self.db.read(work)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, and_, select, tuple_
 
 from trackd.entities.runs import DatasetInput
 from trackd.store.tables import datasets, input_tags, inputs
@@ -101,3 +101,32 @@ def link_models(
             for model_id in model_ids
         ],
     )
+
+
+# At most this many summaries per search, as MLflow caps them (the UI lists them in a menu).
+MAX_DATASET_SUMMARIES = 1000
+
+
+def dataset_summaries(conn: Connection, experiment_ids: Sequence[int]) -> list[dict[str, str]]:
+    """The distinct (experiment, dataset name, digest, context) of the experiments' run inputs,
+    as ``experiments/search-datasets`` lists them; the context is the input's
+    ``mlflow.data.context`` tag (training, eval, ...), absent when the input has none."""
+    d, i, t = datasets.c, inputs.c, input_tags.c
+    query = (
+        select(d.experiment_id, d.name, d.digest, t.value)
+        .select_from(datasets)
+        .join(inputs, i.source_id == d.dataset_uuid)
+        .outerjoin(input_tags, and_(t.input_uuid == i.input_uuid,
+                                    t.name == "mlflow.data.context"))
+        .where(d.experiment_id.in_(list(experiment_ids)))
+        .distinct()
+        .order_by(d.experiment_id, d.name, d.digest, t.value)
+        .limit(MAX_DATASET_SUMMARIES)
+    )
+    out = []
+    for experiment_id, name, digest, context in conn.execute(query):
+        item = {"experiment_id": str(experiment_id), "name": name, "digest": digest}
+        if context is not None:
+            item["context"] = context
+        out.append(item)
+    return out

@@ -9,3 +9,9 @@ PAGE_PREFIXES = ("/static/", "/experiments", "/runs/", "/compare", "/models", "/
 
 def is_page(path: str) -> bool:
     return path == "/" or path.startswith(PAGE_PREFIXES)
+
+
+def is_mlflow_ui_path(path: str) -> bool:
+    """Where `--mlflow-ui` serves MLflow's UI, as `mlflow server` does: index.html at / and
+    its assets under /static-files/ (trackd.web.mlflow_ui)."""
+    return path == "/" or path.startswith("/static-files/")

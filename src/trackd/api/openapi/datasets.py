@@ -79,11 +79,5 @@ OPERATIONS: Operations = {
         "Unlink a dataset from experiments (links that are not there are ignored)",
         _EXPERIMENTS, _ONE, path_params=_ID),
 }
-OPERATIONS[("POST", "/mlflow/experiments/search-datasets")] = Operation(
-    "The datasets runs of some experiments logged as inputs (at most 20 experiments)",
-    message(("experiment_ids",), experiment_ids=array(STRING)),
-    message(dataset_summaries=array(message(experiment_id=STRING, name=STRING, digest=STRING,
-                                            context=STRING))),
-)
 # GET search takes the same fields in the query string.
 OPERATIONS[("GET", "/mlflow/datasets/search")] = OPERATIONS[("POST", "/mlflow/datasets/search")]

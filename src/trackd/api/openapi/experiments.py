@@ -58,6 +58,14 @@ OPERATIONS: Operations = {
         wrapped("experiment", "Experiment"),
     ),
     ("POST", "/mlflow/experiments/search"): _SEARCH,
+    ("POST", "/mlflow/experiments/search-datasets"): Operation(
+        "The datasets runs of 1 to 20 experiments took as inputs (at most 1,000)",
+        message(("experiment_ids",), experiment_ids=array(STRING)),
+        message(dataset_summaries=array(message(
+            ("experiment_id", "name", "digest"), experiment_id=STRING, name=STRING,
+            digest=STRING, context=STRING))),
+        errors=(400,),
+    ),
     ("GET", "/mlflow/experiments/search"): _SEARCH,
     ("POST", "/mlflow/experiments/update"): Operation(
         "Rename an experiment",

@@ -144,6 +144,13 @@ OPERATIONS: Operations = {
         _with_run(("metric_key",), metric_key=NAME, max_results=INT64, page_token=STRING),
         page("metrics", "Metric"),
     ),
+    ("GET", "/mlflow/metrics/get-history-bulk"): Operation(
+        "Whole histories of one metric for up to 100 runs (/ajax-api only, for MLflow's UI)",
+        message(("run_id", "metric_key"), run_id=array(STRING), metric_key=NAME,
+                max_results=INT64),
+        message(metrics=array(ref("Metric"))),
+        errors=(400,),
+    ),
     ("GET", "/mlflow/metrics/get-history-bulk-interval"): Operation(
         "Evenly sampled histories of up to 100 runs",
         message(
