@@ -18,12 +18,15 @@ from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
 from trackd.service.artifacts import ArtifactService
 from trackd.service.assessments import AssessmentService
+from trackd.service.dataset_records import DatasetRecordService
+from trackd.service.datasets import DatasetService
 from trackd.service.experiments import ExperimentService
 from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
 from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
+from trackd.service.scorers import ScorerService
 from trackd.service.spans import SpanIngestService
 from trackd.service.traces import TraceService
 from trackd.service.webhook_config import SecretBox, WebhookSettings
@@ -54,6 +57,9 @@ class Services:
     spans: SpanIngestService
     assessments: AssessmentService
     webhooks: WebhookService
+    datasets: DatasetService
+    dataset_records: DatasetRecordService
+    scorers: ScorerService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +116,9 @@ def build_services(settings: Settings, db: Database) -> Services:
         traces=TraceService(db),
         spans=SpanIngestService(db),
         assessments=AssessmentService(db),
+        datasets=DatasetService(db),
+        dataset_records=DatasetRecordService(db),
+        scorers=ScorerService(db),
         webhooks=WebhookService(db, hook_settings, box),
         extra={"webhook_dispatcher": dispatcher},
     )

@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.schema, pytest.mark.timeout(SLOW_TIMEOUT)]
 # How a declared type compiles vs how the database reports it back, per dialect.
 _SAME_TYPE = {
     "postgresql": {"FLOAT(53)": "DOUBLE PRECISION"},
-    "mysql": {"FLOAT(53)": "DOUBLE", "BOOL": "TINYINT"},
+    # MariaDB's JSON is an alias of LONGTEXT with a binary collation (and a json_valid check).
+    "mysql": {"FLOAT(53)": "DOUBLE", "BOOL": "TINYINT",
+              "JSON": "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"},
     "sqlite": {},
 }
 

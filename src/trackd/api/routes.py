@@ -10,12 +10,14 @@ from __future__ import annotations
 from trackd.api import (
     artifacts,
     assessments,
+    datasets,
     experiments,
     graphql,
     logged_models,
     metrics,
     misc,
     runs,
+    scorers,
     traces,
     webhooks,
 )
@@ -166,16 +168,51 @@ TRACES_V3: list[tuple[str, str, Handler]] = [
     ("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", assessments.delete),
 ]
 
+# Evaluation datasets (MLflow 3 GenAI), under 3.0 only as MLflow serves them.
+DATASETS_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/datasets/create", datasets.create),
+    ("POST", "/mlflow/datasets/search", datasets.search),
+    ("GET", "/mlflow/datasets/search", datasets.search),
+    ("GET", "/mlflow/datasets/{dataset_id}", datasets.get),
+    ("DELETE", "/mlflow/datasets/{dataset_id}", datasets.delete),
+    ("PATCH", "/mlflow/datasets/{dataset_id}/tags", datasets.set_tags),
+    ("DELETE", "/mlflow/datasets/{dataset_id}/tags/{key}", datasets.delete_tag),
+    ("POST", "/mlflow/datasets/{dataset_id}/records", datasets.upsert_records),
+    ("GET", "/mlflow/datasets/{dataset_id}/records", datasets.get_records),
+    ("DELETE", "/mlflow/datasets/{dataset_id}/records", datasets.delete_records),
+    ("GET", "/mlflow/datasets/{dataset_id}/experiment-ids", datasets.experiment_ids),
+    ("POST", "/mlflow/datasets/{dataset_id}/add-experiments", datasets.add_experiments),
+    ("POST", "/mlflow/datasets/{dataset_id}/remove-experiments", datasets.remove_experiments),
+]
+
+# Registered scorers (MLflow 3 GenAI) and their online-scoring settings.
+SCORERS_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/scorers/register", scorers.register),
+    ("GET", "/mlflow/scorers/list", scorers.list_scorers),
+    ("GET", "/mlflow/scorers/versions", scorers.versions),
+    ("GET", "/mlflow/scorers/get", scorers.get),
+    ("DELETE", "/mlflow/scorers/delete", scorers.delete),
+    ("PUT", "/mlflow/scorers/online-config", scorers.set_online_config),
+    ("GET", "/mlflow/scorers/online-configs", scorers.online_configs),
+]
+# Served by MLflow to its web UI only (/ajax-api/3.0): both run model providers, which trackd
+# does not (they answer NOT_IMPLEMENTED).
+GENAI_AJAX_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/scorer/invoke", scorers.invoke_scorer),
+    ("POST", "/mlflow/genai/evaluate/invoke", scorers.invoke_evaluate),
+]
+
 
 def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
               (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V2, "2.0"),
-              (TRACES_V3, "3.0"), (WEBHOOKS_V2, "2.0"))
+              (TRACES_V3, "3.0"), (WEBHOOKS_V2, "2.0"), (DATASETS_V3, "3.0"),
+              (SCORERS_V3, "3.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
-    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0")):
+    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0"), (GENAI_AJAX_V3, "3.0")):
         routes.extend(Route(method, f"/ajax-api/{version}" + path, handler)
                       for method, path, handler in table)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)

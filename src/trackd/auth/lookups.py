@@ -18,12 +18,16 @@ _runs = sa.table("runs", sa.column("run_uuid"), sa.column("experiment_id"))
 _experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"))
 _logged_models = sa.table("logged_models", sa.column("model_id"), sa.column("experiment_id"))
 _traces = sa.table("trace_info", sa.column("request_id"), sa.column("experiment_id"))
+_scorers = sa.table("scorers", sa.column("scorer_id"), sa.column("experiment_id"))
+_links = sa.table("entity_associations", sa.column("source_type"), sa.column("source_id"),
+                  sa.column("destination_type"), sa.column("destination_id"))
 
 _QUERIES = {
     "run": lambda key: sa.select(_runs.c.experiment_id).where(_runs.c.run_uuid == key),
     "logged_model": lambda key: sa.select(_logged_models.c.experiment_id)
     .where(_logged_models.c.model_id == key),
     "trace": lambda key: sa.select(_traces.c.experiment_id).where(_traces.c.request_id == key),
+    "scorer": lambda key: sa.select(_scorers.c.experiment_id).where(_scorers.c.scorer_id == key),
 }
 
 
@@ -52,6 +56,13 @@ class ExperimentLookups:
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         return value
+
+    async def dataset_experiments(self, dataset_id: str) -> list[str]:
+        """The experiments an evaluation dataset is linked to (not cached: links change)."""
+        query = sa.select(_links.c.destination_id).where(
+            _links.c.source_type == "evaluation_dataset", _links.c.source_id == dataset_id,
+            _links.c.destination_type == "experiment")
+        return [str(i) for i in await self.db.read(lambda conn: list(conn.scalars(query)))]
 
     async def experiment_by_name(self, name: str) -> str | None:
         # Not cached: a name is freed when its experiment is deleted for good.

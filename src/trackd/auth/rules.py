@@ -31,6 +31,10 @@ TRACES = "traces"  # a list of trace ids (field named in `source`): every one mu
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
 OTLP = "otlp"  # the x-mlflow-experiment-id header
+DATASET = "dataset"  # dataset_id path parameter: every experiment it is linked to must pass
+DATASET_LINK = "dataset_link"  # DATASET (update), and UPDATE on each experiment added
+SCORER_LIST = "scorer_list"  # experiment_id or experiment_ids: every one named must pass
+SCORERS = "scorers"  # scorer_ids, each looked up to its experiment
 PRESIGNED_UPLOAD = "presigned_upload"  # run_id or model_id
 AUTHENTICATED = "authenticated"  # any signed-in user (filtering may follow)
 ADMIN = "admin"
@@ -168,6 +172,33 @@ _add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
 _add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
 _add("GET", "!/v1/traces", Rule(OTLP, U))
 _add("POST", "!/v1/traces", Rule(OTLP, U))
+
+# Evaluation datasets belong to the experiments they are linked to (MLflow's validators): a
+# dataset linked to none is admin-only; create and search must name experiments.
+_add("POST", "/mlflow/datasets/create", Rule(EXPERIMENTS, U))
+_add("GET,POST", "/mlflow/datasets/search", Rule(EXPERIMENTS, R))
+_add("GET", "/mlflow/datasets/{dataset_id}", Rule(DATASET, R))
+_add("DELETE", "/mlflow/datasets/{dataset_id}", Rule(DATASET, D))
+_add("PATCH", "/mlflow/datasets/{dataset_id}/tags", Rule(DATASET, U))
+_add("DELETE", "/mlflow/datasets/{dataset_id}/tags/{key}", Rule(DATASET, U))
+_add("GET", "/mlflow/datasets/{dataset_id}/records", Rule(DATASET, R))
+_add("POST,DELETE", "/mlflow/datasets/{dataset_id}/records", Rule(DATASET, U))
+_add("GET", "/mlflow/datasets/{dataset_id}/experiment-ids", Rule(DATASET, R))
+_add("POST", "/mlflow/datasets/{dataset_id}/add-experiments", Rule(DATASET_LINK, U))
+_add("POST", "/mlflow/datasets/{dataset_id}/remove-experiments", Rule(DATASET, U))
+
+# Scorers belong to their experiment (MLflow's validators, without per-scorer grants): READ
+# to list and read, EDIT to register and change online scoring, MANAGE to delete. Listing
+# without naming an experiment is for admins (MLflow filters the rows instead).
+_add("POST", "/mlflow/scorers/register", Rule(EXPERIMENT, U))
+_add("GET", "/mlflow/scorers/list", Rule(SCORER_LIST, R))
+_add("GET", "/mlflow/scorers/versions", Rule(EXPERIMENT, R))
+_add("GET", "/mlflow/scorers/get", Rule(EXPERIMENT, R))
+_add("DELETE", "/mlflow/scorers/delete", Rule(EXPERIMENT, D))
+_add("PUT", "/mlflow/scorers/online-config", Rule(EXPERIMENT, U))
+_add("GET", "/mlflow/scorers/online-configs", Rule(SCORERS, R, source="scorer_ids"))
+_add("POST", "/mlflow/scorer/invoke", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/genai/evaluate/invoke", Rule(EXPERIMENT, U))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))

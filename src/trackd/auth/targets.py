@@ -114,6 +114,24 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     elif target == rules.TRACES_SEARCH:
         ids = _trace_search_experiments(fields)
         ok = bool(ids) and all([await _experiment_allows(auth, user, i, action) for i in ids])
+    elif target in (rules.DATASET, rules.DATASET_LINK):
+        linked = await lookups.dataset_experiments(params["dataset_id"])
+        ok = bool(linked) and all([await _experiment_allows(auth, user, i, action)
+                                   for i in linked])
+        if ok and target == rules.DATASET_LINK:  # and may the caller edit what it joins?
+            added = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
+            ok = bool(added) and all([await _experiment_allows(auth, user, i, action)
+                                      for i in added])
+    elif target == rules.SCORER_LIST:
+        ids = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
+        single = value(fields, "experiment_id")
+        ids += [] if single is None else [str(single)]
+        ok = bool(ids) and all([await _experiment_allows(auth, user, i, action) for i in ids])
+    elif target == rules.SCORERS:
+        ok = True  # none named: the handler refuses the request
+        for scorer_id in value(fields, rule.source or "scorer_ids", as_list=True) or []:
+            ok = ok and await _experiment_allows(
+                auth, user, await lookups.experiment_of("scorer", str(scorer_id)), action)
     elif target == rules.OTLP:
         ok = await _experiment_allows(auth, user, _header(scope, b"x-mlflow-experiment-id"),
                                       action)

@@ -201,6 +201,23 @@ RULES: dict[str, Rules] = {
         },
         loose=True,
     ),
+    # Evaluation datasets (MLflow's SearchEvaluationDatasetsUtils): bare attribute keys or
+    # tags.<key>; MLflow checks the comparator of a string attribute only when it is one of the
+    # string comparators, so `name > 'a'` compares as SQL does.
+    "evaluation_datasets": Rules(
+        "evaluation_datasets",
+        {"tags": "tag"},
+        "Invalid identifier token '{}' specified",
+        frozenset({"name", "created_by", "last_updated_by"}),
+        frozenset({"created_time", "last_update_time"}),
+        list_attrs=frozenset({"name"}),
+        null_error="IS NULL / IS NOT NULL is not supported for evaluation dataset search.",
+        ops={"tag": STRING_OPS, "string": STRING_OPS | NUMERIC_OPS | {"IN"},
+             "numeric": NUMERIC_OPS},
+        key_ops={"created_by": STRING_OPS | NUMERIC_OPS,
+                 "last_updated_by": STRING_OPS | NUMERIC_OPS},
+        integral_numbers=True,
+    ),
 }
 
 

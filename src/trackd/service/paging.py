@@ -33,6 +33,7 @@ MAX_RESULTS: dict[str, tuple[int | None, int | None]] = {
     "logged_models": (100, None),
     "traces": (100, 50000),
     "datasets": (50, None),
+    "evaluation_datasets": (1000, 50000),
 }
 
 

@@ -17,10 +17,12 @@ from typing import Any
 from trackd import MLFLOW_COMPAT_VERSION, __version__
 from trackd.api.openapi import (
     artifacts,
+    datasets,
     experiments,
     logged_models,
     registry,
     runs,
+    scorers,
     server,
     traces,
     webhooks,
@@ -35,7 +37,8 @@ _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/\d+\.\d+(?=/)")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
-_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, webhooks)
+_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, webhooks,
+            datasets, scorers)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",

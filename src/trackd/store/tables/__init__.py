@@ -18,6 +18,14 @@ Facts worth knowing when writing queries against them:
 from __future__ import annotations
 
 from ._common import metadata
+from .genai import (
+    evaluation_dataset_records,
+    evaluation_dataset_tags,
+    evaluation_datasets,
+    online_scoring_configs,
+    scorer_versions,
+    scorers,
+)
 from .registry import (
     entity_associations,
     model_version_tags,
@@ -69,4 +77,10 @@ __all__ = [
     "trace_info",
     "trace_tags",
     "trace_request_metadata",
+    "evaluation_datasets",
+    "evaluation_dataset_tags",
+    "evaluation_dataset_records",
+    "scorers",
+    "scorer_versions",
+    "online_scoring_configs",
 ]
