@@ -117,21 +117,20 @@ def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
 
 def _extend(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
             root: SpanRow | None, location: str) -> None:
-    """More spans of a known trace (or spans sent again): stored, and the trace updated. A
-    trace the client finalized with ``start_trace`` keeps what the client said."""
+    """More spans of a known trace (or spans sent again). MLflow's client exports each span as
+    it ends, so this is the common case and kept to the span rows alone; the trace itself is
+    updated once its root span arrives (its start, state and totals are the root's). A trace
+    the client finalized with ``start_trace`` keeps what the client said."""
     span_store.replace_spans(conn, experiment_id, spans)
+    if root is None:
+        return
     finalized = store.metadata_value(conn, trace_id, INFO_FINALIZED_METADATA) == "true"
     columns: dict[str, Any] = {"request_id": trace_id}
     tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
-    metadata: dict[str, str] = {}
-    if root is not None:
-        tags |= _root_tags(root)
-        metadata = _root_metadata(spans, _stored_usage(conn, trace_id))
-        if not finalized:
-            columns |= _root_columns(root)
-    elif not finalized:
-        start_ms = min(s.start_ns for s in spans) // 1_000_000
-        columns["timestamp_ms"] = min(start_ms, store.timestamp_of(conn, trace_id) or start_ms)
+    tags |= _root_tags(root)
+    metadata = _root_metadata(spans, _stored_usage(conn, trace_id))
+    if not finalized:
+        columns |= _root_columns(root)
     store.update_trace(conn, {**columns, **promoted_columns(metadata)}, tags, metadata)
 
 
