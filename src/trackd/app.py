@@ -18,6 +18,7 @@ from trackd.config import Settings
 from trackd.service.artifacts import ArtifactService
 from trackd.service.assessments import AssessmentService
 from trackd.service.experiments import ExperimentService
+from trackd.service.issues import IssueService
 from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
@@ -47,6 +48,7 @@ class Services:
     artifacts: ArtifactService
     traces: TraceService
     assessments: AssessmentService
+    issues: IssueService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,6 +100,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         artifacts=ArtifactService(db, registry),
         traces=TraceService(db),
         assessments=AssessmentService(db),
+        issues=IssueService(db),
     )
 
 

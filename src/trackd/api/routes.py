@@ -12,6 +12,7 @@ from trackd.api import (
     assessments,
     experiments,
     graphql,
+    issues,
     logged_models,
     metrics,
     misc,
@@ -155,16 +156,29 @@ TRACES_V3: list[tuple[str, str, Handler]] = [
     ("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", assessments.delete),
 ]
 
+# Review entities (MLflow 3.18): issues, label schemas, review queues.
+REVIEW_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/issues", issues.create),
+    ("POST", "/mlflow/issues/search", issues.search),
+    ("GET", "/mlflow/issues/{issue_id}", issues.get),
+    ("PATCH", "/mlflow/issues/{issue_id}", issues.update),
+]
+# MLflow serves its issue-detection job routes under /ajax-api/3.0 only.
+REVIEW_AJAX_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/issues/invoke", issues.detection_unavailable),
+    ("POST", "/mlflow/issues/schedule/state", issues.detection_unavailable),
+]
+
 
 def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
               (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V2, "2.0"),
-              (TRACES_V3, "3.0"))
+              (TRACES_V3, "3.0"), (REVIEW_V3, "3.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
-    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0")):
+    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0"), (REVIEW_AJAX_V3, "3.0")):
         routes.extend(Route(method, f"/ajax-api/{version}" + path, handler)
                       for method, path, handler in table)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)
