@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
 import time
@@ -50,10 +51,8 @@ def check_choice(field: str, value: Any, allowed: tuple[str, ...]) -> str:
 def check_timestamp(value: Any) -> int:
     # Protobuf JSON may carry an int64 as a decimal string; a bool is never a timestamp.
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = int(value)
-        except ValueError:
-            pass
     if type(value) is not int or not 0 <= value < 2**63:
         raise invalid_parameter("last_seen_timestamp must be nonnegative milliseconds")
     return value
