@@ -17,12 +17,14 @@ from trackd.store.database import Database
 _runs = sa.table("runs", sa.column("run_uuid"), sa.column("experiment_id"))
 _experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"))
 _logged_models = sa.table("logged_models", sa.column("model_id"), sa.column("experiment_id"))
+_issues = sa.table("issues", sa.column("issue_id"), sa.column("experiment_id"))
 _traces = sa.table("trace_info", sa.column("request_id"), sa.column("experiment_id"))
 
 _QUERIES = {
     "run": lambda key: sa.select(_runs.c.experiment_id).where(_runs.c.run_uuid == key),
     "logged_model": lambda key: sa.select(_logged_models.c.experiment_id)
     .where(_logged_models.c.model_id == key),
+    "issue": lambda key: sa.select(_issues.c.experiment_id).where(_issues.c.issue_id == key),
     "trace": lambda key: sa.select(_traces.c.experiment_id).where(_traces.c.request_id == key),
 }
 

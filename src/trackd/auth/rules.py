@@ -27,6 +27,7 @@ LOGGED_MODEL = "logged_model"  # model_id path parameter, looked up to its exper
 MODEL = "registered_model"  # registered model `name` field
 ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
 TRACE = "trace"  # a trace id, looked up to its experiment
+ISSUE = "issue"  # issue_id path parameter, looked up to its experiment
 TRACES = "traces"  # a list of trace ids (field named in `source`): every one must pass
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
@@ -163,6 +164,15 @@ _add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
 _add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
 _add("GET", "!/v1/traces", Rule(OTLP, U))
 _add("POST", "!/v1/traces", Rule(OTLP, U))
+
+# Review entities (MLflow 3.18): they hang off an experiment, READ to read, UPDATE to change.
+# A search must name its experiment (MLflow denies one without); detection needs UPDATE.
+_add("POST", "/mlflow/issues", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/issues/search", Rule(EXPERIMENT, R))
+_add("GET", "/mlflow/issues/{issue_id}", Rule(ISSUE, R))
+_add("PATCH", "/mlflow/issues/{issue_id}", Rule(ISSUE, U))
+_add("POST", "/mlflow/issues/invoke", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/issues/schedule/state", Rule(EXPERIMENT, U))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))

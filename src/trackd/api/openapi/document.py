@@ -20,6 +20,7 @@ from trackd.api.openapi import (
     experiments,
     logged_models,
     registry,
+    review,
     runs,
     server,
     traces,
@@ -34,7 +35,7 @@ _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/\d+\.\d+(?=/)")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
-_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces)
+_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, review)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",
