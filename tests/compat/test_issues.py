@@ -10,7 +10,6 @@ import pytest
 import requests
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-
 from support.server import ServerProcess
 
 pytestmark = [
