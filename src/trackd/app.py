@@ -19,6 +19,7 @@ from trackd.service.artifacts import ArtifactService
 from trackd.service.assessments import AssessmentService
 from trackd.service.experiments import ExperimentService
 from trackd.service.issues import IssueService
+from trackd.service.label_schemas import LabelSchemaService
 from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
@@ -49,6 +50,7 @@ class Services:
     traces: TraceService
     assessments: AssessmentService
     issues: IssueService
+    label_schemas: LabelSchemaService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,6 +103,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         traces=TraceService(db),
         assessments=AssessmentService(db),
         issues=IssueService(db),
+        label_schemas=LabelSchemaService(db),
     )
 
 

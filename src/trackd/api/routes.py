@@ -13,6 +13,7 @@ from trackd.api import (
     experiments,
     graphql,
     issues,
+    label_schemas,
     logged_models,
     metrics,
     misc,
@@ -162,6 +163,12 @@ REVIEW_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/issues/search", issues.search),
     ("GET", "/mlflow/issues/{issue_id}", issues.get),
     ("PATCH", "/mlflow/issues/{issue_id}", issues.update),
+    ("POST", "/mlflow/label-schemas/create", label_schemas.create),
+    ("DELETE", "/mlflow/label-schemas/delete", label_schemas.delete),
+    ("GET", "/mlflow/label-schemas/get", label_schemas.get),
+    ("GET", "/mlflow/label-schemas/get-by-name", label_schemas.get_by_name),
+    ("GET", "/mlflow/label-schemas/list", label_schemas.list_schemas),
+    ("PATCH", "/mlflow/label-schemas/update", label_schemas.update),
 ]
 # MLflow serves its issue-detection job routes under /ajax-api/3.0 only.
 REVIEW_AJAX_V3: list[tuple[str, str, Handler]] = [
