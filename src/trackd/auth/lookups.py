@@ -18,6 +18,7 @@ _runs = sa.table("runs", sa.column("run_uuid"), sa.column("experiment_id"))
 _experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"))
 _logged_models = sa.table("logged_models", sa.column("model_id"), sa.column("experiment_id"))
 _issues = sa.table("issues", sa.column("issue_id"), sa.column("experiment_id"))
+_label_schemas = sa.table("label_schemas", sa.column("schema_id"), sa.column("experiment_id"))
 _traces = sa.table("trace_info", sa.column("request_id"), sa.column("experiment_id"))
 
 _QUERIES = {
@@ -25,6 +26,8 @@ _QUERIES = {
     "logged_model": lambda key: sa.select(_logged_models.c.experiment_id)
     .where(_logged_models.c.model_id == key),
     "issue": lambda key: sa.select(_issues.c.experiment_id).where(_issues.c.issue_id == key),
+    "label_schema": lambda key: sa.select(_label_schemas.c.experiment_id)
+    .where(_label_schemas.c.schema_id == key),
     "trace": lambda key: sa.select(_traces.c.experiment_id).where(_traces.c.request_id == key),
 }
 

@@ -28,6 +28,7 @@ MODEL = "registered_model"  # registered model `name` field
 ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
 TRACE = "trace"  # a trace id, looked up to its experiment
 ISSUE = "issue"  # issue_id path parameter, looked up to its experiment
+LABEL_SCHEMA = "label_schema"  # schema_id field, looked up to its experiment
 TRACES = "traces"  # a list of trace ids (field named in `source`): every one must pass
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
@@ -58,7 +59,7 @@ class Rule:
     from_query: bool = False  # the id is in the query string even on a POST
 
 
-R, U, D = "read", "update", "delete"
+R, U, D, M = "read", "update", "delete", "manage"
 
 _RULES: dict[tuple[str, str], Rule] = {}
 
@@ -173,6 +174,13 @@ _add("GET", "/mlflow/issues/{issue_id}", Rule(ISSUE, R))
 _add("PATCH", "/mlflow/issues/{issue_id}", Rule(ISSUE, U))
 _add("POST", "/mlflow/issues/invoke", Rule(EXPERIMENT, U))
 _add("POST", "/mlflow/issues/schedule/state", Rule(EXPERIMENT, U))
+# Label schemas: MLflow asks MANAGE to create, change or delete one, READ to see it.
+_add("POST", "/mlflow/label-schemas/create", Rule(EXPERIMENT, M))
+_add("GET", "/mlflow/label-schemas/get", Rule(LABEL_SCHEMA, R))
+_add("GET", "/mlflow/label-schemas/get-by-name", Rule(EXPERIMENT, R))
+_add("GET", "/mlflow/label-schemas/list", Rule(EXPERIMENT, R))
+_add("PATCH", "/mlflow/label-schemas/update", Rule(LABEL_SCHEMA, M))
+_add("DELETE", "/mlflow/label-schemas/delete", Rule(LABEL_SCHEMA, M))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))

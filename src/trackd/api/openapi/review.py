@@ -69,3 +69,52 @@ OPERATIONS: Operations = {
         errors=(501,),
     ),
 }
+
+_INPUT = message(
+    pass_fail=message(positive_label=limited(64, min_length=1),
+                      negative_label=limited(64, min_length=1)),
+    categorical=message(options=array(limited(64, min_length=1)), multi_select=BOOLEAN),
+    numeric=message(min_value={"type": "number"}, max_value={"type": "number"}),
+    text=message(max_length=INT64),
+)
+_SCHEMA = message(
+    ("schema_id", "experiment_id", "name", "type", "input"),
+    schema_id=STRING, experiment_id=STRING, name=STRING,
+    type=enum(("FEEDBACK", "EXPECTATION")), input=_INPUT, instruction=STRING,
+    enable_comment=BOOLEAN, created_by=STRING, created_at=INT64, last_updated_at=INT64,
+    is_default=BOOLEAN,
+)
+_ONE_SCHEMA = message(("label_schema",), label_schema=_SCHEMA)
+_SCHEMA_ID = message(("schema_id",), schema_id=STRING)
+
+OPERATIONS.update({
+    ("POST", "/mlflow/label-schemas/create"): Operation(
+        "Create a label schema (a question reviewers answer) in an experiment",
+        message(("experiment_id", "name", "type", "input"), experiment_id=STRING,
+                name=limited(250, min_length=1), type=enum(("FEEDBACK", "EXPECTATION")),
+                input=_INPUT, instruction=limited(1000), enable_comment=BOOLEAN),
+        _ONE_SCHEMA,
+    ),
+    ("GET", "/mlflow/label-schemas/get"): Operation(
+        "Get a label schema by id", _SCHEMA_ID, _ONE_SCHEMA,
+    ),
+    ("GET", "/mlflow/label-schemas/get-by-name"): Operation(
+        "Get a label schema by experiment and name",
+        message(("experiment_id", "name"), experiment_id=STRING, name=STRING), _ONE_SCHEMA,
+    ),
+    ("GET", "/mlflow/label-schemas/list"): Operation(
+        "List an experiment's label schemas, newest first (creates the default question)",
+        message(("experiment_id",), experiment_id=STRING, max_results=INT64,
+                page_token=STRING),
+        message(label_schemas=array(_SCHEMA), next_page_token=STRING),
+    ),
+    ("PATCH", "/mlflow/label-schemas/update"): Operation(
+        "Update a label schema's name, instruction, comment flag or input settings",
+        message(("schema_id",), schema_id=STRING, name=limited(250, min_length=1),
+                instruction=limited(1000), enable_comment=BOOLEAN, input=_INPUT),
+        _ONE_SCHEMA,
+    ),
+    ("DELETE", "/mlflow/label-schemas/delete"): Operation(
+        "Delete a label schema (no-op when it does not exist)", _SCHEMA_ID,
+    ),
+})
