@@ -21,6 +21,8 @@ from trackd.service.assessments import AssessmentService
 from trackd.service.dataset_records import DatasetRecordService
 from trackd.service.datasets import DatasetService
 from trackd.service.experiments import ExperimentService
+from trackd.service.issues import IssueService
+from trackd.service.label_schemas import LabelSchemaService
 from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
@@ -60,6 +62,8 @@ class Services:
     datasets: DatasetService
     dataset_records: DatasetRecordService
     scorers: ScorerService
+    issues: IssueService
+    label_schemas: LabelSchemaService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,6 +124,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         dataset_records=DatasetRecordService(db),
         scorers=ScorerService(db),
         webhooks=WebhookService(db, hook_settings, box),
+        issues=IssueService(db),
+        label_schemas=LabelSchemaService(db),
         extra={"webhook_dispatcher": dispatcher},
     )
 

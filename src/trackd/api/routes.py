@@ -13,6 +13,8 @@ from trackd.api import (
     datasets,
     experiments,
     graphql,
+    issues,
+    label_schemas,
     logged_models,
     metrics,
     misc,
@@ -202,17 +204,37 @@ GENAI_AJAX_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/genai/evaluate/invoke", scorers.invoke_evaluate),
 ]
 
+# Review entities (MLflow 3.18): issues, label schemas, review queues.
+REVIEW_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/issues", issues.create),
+    ("POST", "/mlflow/issues/search", issues.search),
+    ("GET", "/mlflow/issues/{issue_id}", issues.get),
+    ("PATCH", "/mlflow/issues/{issue_id}", issues.update),
+    ("POST", "/mlflow/label-schemas/create", label_schemas.create),
+    ("DELETE", "/mlflow/label-schemas/delete", label_schemas.delete),
+    ("GET", "/mlflow/label-schemas/get", label_schemas.get),
+    ("GET", "/mlflow/label-schemas/get-by-name", label_schemas.get_by_name),
+    ("GET", "/mlflow/label-schemas/list", label_schemas.list_schemas),
+    ("PATCH", "/mlflow/label-schemas/update", label_schemas.update),
+]
+# MLflow serves its issue-detection job routes under /ajax-api/3.0 only.
+REVIEW_AJAX_V3: list[tuple[str, str, Handler]] = [
+    ("POST", "/mlflow/issues/invoke", issues.detection_unavailable),
+    ("POST", "/mlflow/issues/schedule/state", issues.detection_unavailable),
+]
+
 
 def api_routes() -> list[Route]:
     routes: list[Route] = []
     tables = ((TRACKING_V2, "2.0"), (REGISTRY_V2, "2.0"), (MODELS_ARTIFACTS_V2, "2.0"),
               (SERVER_V3, "3.0"), (TRACE_TAGS_AND_DELETION, "2.0"), (TRACES_V2, "2.0"),
               (TRACES_V3, "3.0"), (WEBHOOKS_V2, "2.0"), (DATASETS_V3, "3.0"),
-              (SCORERS_V3, "3.0"))
+              (SCORERS_V3, "3.0"), (REVIEW_V3, "3.0"))
     for table, version in tables:
         for prefix in (f"/api/{version}", f"/ajax-api/{version}"):
             routes.extend(Route(method, prefix + path, handler) for method, path, handler in table)
-    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0"), (GENAI_AJAX_V3, "3.0")):
+    for table, version in ((AJAX_V2, "2.0"), (AJAX_V3, "3.0"), (GENAI_AJAX_V3, "3.0"),
+                           (REVIEW_AJAX_V3, "3.0")):
         routes.extend(Route(method, f"/ajax-api/{version}" + path, handler)
                       for method, path, handler in table)
     routes.extend(Route(method, path, handler) for method, path, handler in UNPREFIXED)

@@ -17,6 +17,8 @@ from trackd.store.database import Database
 _runs = sa.table("runs", sa.column("run_uuid"), sa.column("experiment_id"))
 _experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"))
 _logged_models = sa.table("logged_models", sa.column("model_id"), sa.column("experiment_id"))
+_issues = sa.table("issues", sa.column("issue_id"), sa.column("experiment_id"))
+_label_schemas = sa.table("label_schemas", sa.column("schema_id"), sa.column("experiment_id"))
 _traces = sa.table("trace_info", sa.column("request_id"), sa.column("experiment_id"))
 _scorers = sa.table("scorers", sa.column("scorer_id"), sa.column("experiment_id"))
 _links = sa.table("entity_associations", sa.column("source_type"), sa.column("source_id"),
@@ -26,6 +28,9 @@ _QUERIES = {
     "run": lambda key: sa.select(_runs.c.experiment_id).where(_runs.c.run_uuid == key),
     "logged_model": lambda key: sa.select(_logged_models.c.experiment_id)
     .where(_logged_models.c.model_id == key),
+    "issue": lambda key: sa.select(_issues.c.experiment_id).where(_issues.c.issue_id == key),
+    "label_schema": lambda key: sa.select(_label_schemas.c.experiment_id)
+    .where(_label_schemas.c.schema_id == key),
     "trace": lambda key: sa.select(_traces.c.experiment_id).where(_traces.c.request_id == key),
     "scorer": lambda key: sa.select(_scorers.c.experiment_id).where(_scorers.c.scorer_id == key),
 }

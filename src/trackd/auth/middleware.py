@@ -194,7 +194,7 @@ def _needs_body(rule: rules.Rule, method: str, params: dict[str, str]) -> bool:
         return False
     if rule.hook in _BODY_HOOKS:
         return True
-    if rule.target in (rules.LOGGED_MODEL, rules.TRACE) and params:
+    if rule.target in (rules.LOGGED_MODEL, rules.TRACE, rules.ISSUE) and params:
         return False  # the id is in the path
     return rule.target not in (rules.AUTHENTICATED, rules.ADMIN, rules.PUBLIC)
 

@@ -27,6 +27,8 @@ LOGGED_MODEL = "logged_model"  # model_id path parameter, looked up to its exper
 MODEL = "registered_model"  # registered model `name` field
 ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
 TRACE = "trace"  # a trace id, looked up to its experiment
+ISSUE = "issue"  # issue_id path parameter, looked up to its experiment
+LABEL_SCHEMA = "label_schema"  # schema_id field, looked up to its experiment
 TRACES = "traces"  # a list of trace ids (field named in `source`): every one must pass
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
@@ -61,7 +63,7 @@ class Rule:
     from_query: bool = False  # the id is in the query string even on a POST
 
 
-R, U, D = "read", "update", "delete"
+R, U, D, M = "read", "update", "delete", "manage"
 
 _RULES: dict[tuple[str, str], Rule] = {}
 
@@ -199,6 +201,22 @@ _add("PUT", "/mlflow/scorers/online-config", Rule(EXPERIMENT, U))
 _add("GET", "/mlflow/scorers/online-configs", Rule(SCORERS, R, source="scorer_ids"))
 _add("POST", "/mlflow/scorer/invoke", Rule(EXPERIMENT, U))
 _add("POST", "/mlflow/genai/evaluate/invoke", Rule(EXPERIMENT, U))
+
+# Review entities (MLflow 3.18): they hang off an experiment, READ to read, UPDATE to change.
+# A search must name its experiment (MLflow denies one without); detection needs UPDATE.
+_add("POST", "/mlflow/issues", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/issues/search", Rule(EXPERIMENT, R))
+_add("GET", "/mlflow/issues/{issue_id}", Rule(ISSUE, R))
+_add("PATCH", "/mlflow/issues/{issue_id}", Rule(ISSUE, U))
+_add("POST", "/mlflow/issues/invoke", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/issues/schedule/state", Rule(EXPERIMENT, U))
+# Label schemas: MLflow asks MANAGE to create, change or delete one, READ to see it.
+_add("POST", "/mlflow/label-schemas/create", Rule(EXPERIMENT, M))
+_add("GET", "/mlflow/label-schemas/get", Rule(LABEL_SCHEMA, R))
+_add("GET", "/mlflow/label-schemas/get-by-name", Rule(EXPERIMENT, R))
+_add("GET", "/mlflow/label-schemas/list", Rule(EXPERIMENT, R))
+_add("PATCH", "/mlflow/label-schemas/update", Rule(LABEL_SCHEMA, M))
+_add("DELETE", "/mlflow/label-schemas/delete", Rule(LABEL_SCHEMA, M))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))

@@ -103,6 +103,14 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
         trace_id = params.get(name) or _required(fields, name)
         ok = await _experiment_allows(
             auth, user, await lookups.experiment_of("trace", trace_id), action)
+    elif target == rules.ISSUE:
+        issue_id = params.get("issue_id") or _required(fields, "issue_id")
+        ok = await _experiment_allows(
+            auth, user, await lookups.experiment_of("issue", issue_id), action)
+    elif target == rules.LABEL_SCHEMA:
+        schema_id = _required(fields, "schema_id")
+        ok = await _experiment_allows(
+            auth, user, await lookups.experiment_of("label_schema", schema_id), action)
     elif target == rules.TRACES:
         ids = value(fields, rule.source or "trace_ids", as_list=True) or []
         ok = bool(ids)

@@ -21,6 +21,7 @@ from trackd.api.openapi import (
     experiments,
     logged_models,
     registry,
+    review,
     runs,
     scorers,
     server,
@@ -38,7 +39,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
 _MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, webhooks,
-            datasets, scorers)
+            datasets, scorers, review)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",
