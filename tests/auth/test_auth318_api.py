@@ -34,6 +34,7 @@ _names = itertools.count()
 def server(compat_target: str, db_kind: str,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp(f"auth318-{compat_target}-{db_kind}")
+    (workdir / "authdb").mkdir()
     with enter_database(db_kind, workdir / "authdb") as auth_url:
         ini = workdir / "basic_auth.ini"
         ini.write_text(f"[mlflow]\ndefault_permission = READ\ndatabase_uri = {auth_url}\n"
