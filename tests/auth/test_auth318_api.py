@@ -12,15 +12,14 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-
-from auth.conftest import ADMIN
 from support.db import enter_database
 from support.server import ServerOptions, ServerProcess, start_server
+
+from auth.conftest import ADMIN
 
 pytest.importorskip("flask_wtf")  # mlflow.server.auth imports it
 pytestmark = [pytest.mark.compat,
@@ -281,3 +280,9 @@ def test_roles_are_not_shown_to_non_members(api: Api, compat_target: str) -> Non
     assert api.ok(bob, "GET", "roles/get", {"role_id": bob_own})["role"]["id"] == bob_own
     assert api.ok(ADMIN, "GET", "roles/permissions/list", {"role_id": bob_own})[
         "role_permissions"][0]["resource_pattern"] == exp
+
+
+def test_reserved_role_names(api: Api) -> None:
+    msg = api.error(ADMIN, "POST", "roles/create", {"workspace": "default", "name": "__user_99__"},
+                    400, "INVALID_PARAMETER_VALUE")
+    assert "reserved '__user_' prefix" in msg

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trackd.auth.tables import DEFAULT_WORKSPACE, role_permissions, roles, user_role_assignments
 from trackd.auth.tables import users as users_table
-from trackd.errors import already_exists, not_found
+from trackd.errors import already_exists, invalid_parameter, not_found
 
 Json = dict[str, Any]
 
@@ -44,7 +44,17 @@ def get_role(conn: Connection, role_id: int) -> Json:
     return _role_json(conn, row)
 
 
+def check_name(name: str) -> None:
+    """``__user_`` names are the per-user roles' own: an admin-made role may not take one, or it
+    would be read as some user's direct grants (MLflow refuses them the same way)."""
+    if name.startswith("__user_"):
+        raise invalid_parameter(
+            f"Role name {name!r} uses the reserved '__user_' prefix, which is held for the "
+            "per-user permission representation. Choose a different name.")
+
+
 def create_role(conn: Connection, workspace: str, name: str, description: str | None) -> Json:
+    check_name(name)
     try:
         with conn.begin_nested():
             conn.execute(roles.insert().values(name=name, workspace=workspace,
@@ -73,6 +83,7 @@ def update_role(conn: Connection, role_id: int, name: str | None,
     current = get_role(conn, role_id)
     values: Json = {}
     if name is not None:
+        check_name(name)
         values["name"] = name
     if description is not None:
         values["description"] = description
