@@ -121,3 +121,54 @@ def test_trackd_users_and_grants_work_in_mlflow(tmp_path: Path) -> None:
         theirs.delete_user("dave")  # MLflow can clean up after trackd's rows
     finally:
         theirs.engine.dispose()
+
+
+def test_roles_move_both_ways(tmp_path: Path) -> None:
+    """Roles, their permissions and assignments made by either server work in the other."""
+    from trackd.auth import roles, store
+    from trackd.auth.passwords import hash_password
+
+    url = f"sqlite:///{tmp_path / 'auth.db'}"
+    theirs = mlflow_store(url)
+    theirs.create_user("erin", "erin-password-123")
+    mlflow_role = theirs.create_role("mlflow-made", "default")
+    theirs.add_role_permission(mlflow_role.id, "experiment", "4", "DENY")
+    theirs.assign_role_to_user(theirs.get_user("erin").id, mlflow_role.id)
+    theirs.engine.dispose()
+
+    tracking = Database(f"sqlite:///{tmp_path / 'tracking.db'}")
+    auth = open_auth(AuthConfig(default_permission="EDIT", database_uri=url,
+                                admin_username="admin", admin_password="admin-password-123"),
+                     tracking)
+    try:
+        def work(conn: sa.Connection) -> int:
+            frank = store.create_user(conn, "frank", hash_password("frank-password-123"), False)
+            made = roles.create_role(conn, "default", "trackd-made", "from trackd")
+            roles.add_permission(conn, made["id"], "registered_model", "*", "EDIT")
+            roles.assign(conn, frank.id, made["id"])
+            return int(made["id"])
+
+        trackd_role = auth.db.write_sync(work)
+        erin = auth.db.read_sync(lambda c: store.get_user(c, "erin"))
+
+        import anyio
+
+        async def check() -> None:
+            assert (await auth.permission(erin, "experiment", "4")).name == "DENY"
+            assert (await auth.permission(erin, "experiment", "5")).name == "EDIT"
+
+        anyio.run(check)
+    finally:
+        auth.close()
+        tracking.close()
+    theirs = mlflow_store(url)
+    try:
+        role = theirs.get_role(trackd_role)
+        assert (role.name, role.description) == ("trackd-made", "from trackd")
+        [perm] = theirs.list_role_permissions(trackd_role)
+        assert (perm.resource_type, perm.resource_pattern, perm.permission) == (
+            "registered_model", "*", "EDIT")
+        frank_roles = theirs.list_user_roles(theirs.get_user("frank").id)
+        assert "trackd-made" in {r.name for r in frank_roles}
+    finally:
+        theirs.engine.dispose()

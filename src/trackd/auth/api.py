@@ -69,12 +69,6 @@ async def current_user(auth: AuthService, user: User, fields: Fields) -> dict[st
     return {"user": user.to_json(), "is_basic_auth": True}
 
 
-async def list_users(auth: AuthService, user: User, fields: Fields) -> dict[str, Any]:
-    _require_admin(user)
-    found = await auth.db.read(store.list_users)
-    return {"users": [{**u.to_json(), "roles": []} for u in found]}
-
-
 async def update_password(auth: AuthService, user: User, fields: Fields) -> dict[str, Any]:
     username = _str(fields, "username")
     password = validate_password(fields.get("password"))
@@ -160,51 +154,6 @@ def _grant_json(resource_type: str, key: str, user: User, permission: str) -> di
     return {"workspace": "default", "name": key, "user_id": user.id, "permission": permission}
 
 
-_UNIFIED_TYPES = {"experiment": "experiment", "registered_model": "registered_model",
-                  "prompt": "prompt"}
-
-
-async def _unified(auth: AuthService, user: User, fields: Fields) -> tuple[str, str, User]:
-    resource_type = _str(fields, "resource_type")
-    if resource_type not in _UNIFIED_TYPES:
-        raise invalid_parameter(f"Invalid resource type '{resource_type}'. trackd supports: "
-                                f"{tuple(_UNIFIED_TYPES)}")
-    key = _str(fields, "resource_id")
-    if resource_type == "experiment":
-        key = permissions.canonical_experiment_id(key)
-    target_name = _str(fields, "username")
-    target = await auth.db.read(lambda c: store.get_user(c, target_name))
-    return resource_type, key, target
-
-
-async def grant_permission(auth: AuthService, user: User, fields: Fields) -> dict[str, Any]:
-    resource_type, key, target = await _unified(auth, user, fields)
-    permission = permissions.check_grantable(_str(fields, "permission"))
-    if not (await auth.permission(user, resource_type, key)).can_manage:
-        raise _denied()
-    await auth.db.write(lambda c: store.set_own_grant(c, target, resource_type, key, permission,
-                                                      mode="upsert"))
-    return {}
-
-
-async def revoke_permission(auth: AuthService, user: User, fields: Fields) -> dict[str, Any]:
-    resource_type, key, target = await _unified(auth, user, fields)
-    if not (await auth.permission(user, resource_type, key)).can_manage:
-        raise _denied()
-    await auth.db.write(lambda c: store.delete_own_grant(c, target, resource_type, key,
-                                                         missing_ok=True))
-    return {}
-
-
-async def get_permission(auth: AuthService, user: User, fields: Fields) -> dict[str, Any]:
-    resource_type, key, target = await _unified(auth, user, fields)
-    if target.username != user.username and not (
-            await auth.permission(user, resource_type, key)).can_manage:
-        raise _denied()
-    effective = await auth.permission(target, resource_type, key)
-    return {"allowed": effective.can_use, "permission": effective.name}
-
-
 # -- tokens ------------------------------------------------------------------------------------
 
 
@@ -258,13 +207,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", "/mlflow/users/create"): create_user,
     ("GET", "/mlflow/users/get"): get_user,
     ("GET", "/mlflow/users/current"): current_user,
-    ("GET", "/mlflow/users/list"): list_users,
     ("PATCH", "/mlflow/users/update-password"): update_password,
     ("PATCH", "/mlflow/users/update-admin"): update_admin,
     ("DELETE", "/mlflow/users/delete"): delete_user,
-    ("POST", "/mlflow/users/permissions/grant"): grant_permission,
-    ("POST", "/mlflow/users/permissions/revoke"): revoke_permission,
-    ("GET", "/mlflow/users/permissions/get"): get_permission,
     ("POST", "/trackd/tokens/create"): create_token,
     ("GET", "/trackd/tokens/list"): list_tokens,
     ("DELETE", "/trackd/tokens/delete"): delete_token,

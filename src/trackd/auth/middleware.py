@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackd.api import nul
 from trackd.api._http import error_response, fields_from_pairs, json_response
-from trackd.auth import api, rules
+from trackd.auth import api, api_roles, rules
 from trackd.auth import targets as resolve
 from trackd.auth.service import AuthService
 from trackd.auth.sources import source_denial
@@ -185,7 +185,8 @@ class AuthMiddleware:
 def _auth_endpoint(method: str, path: str) -> api.Endpoint | None:
     for version in ("/api/2.0", "/ajax-api/2.0", "/api/3.0", "/ajax-api/3.0"):
         if path.startswith(version + "/"):
-            return api.ENDPOINTS.get((method, path[len(version):]))
+            key = (method, path[len(version):])
+            return api.ENDPOINTS.get(key) or api_roles.ENDPOINTS.get(key)
     return None
 
 
