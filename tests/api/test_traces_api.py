@@ -217,3 +217,23 @@ def test_bad_assessments(api: Any) -> None:
     _error(api.call("PATCH", one, {"assessment": {}, "update_mask": "nonsense"}), 400,
            "INVALID_PARAMETER_VALUE")
     assert api.call("DELETE", f"{path}/a-unknown")[0] == 200  # MLflow: deleting nothing is fine
+
+
+def test_link_prompts_bad_input_and_repeats(api: Any) -> None:
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    trace_id = _trace_id()
+    _start(api, _info(exp, trace_id))
+    url = "/api/2.0/mlflow/traces/link-prompts"
+    body = {"trace_id": trace_id, "prompt_versions": [{"name": "qa", "version": "1"}]}
+    assert api.ok("POST", url, body) == {}
+    assert api.ok("POST", url, body) == {}  # linking again changes nothing
+    found = api.ok("POST", f"{V3}/traces/search", {
+        "locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp}}],
+        "filter": "prompt = 'qa/1'"})
+    assert [t["trace_id"] for t in found["traces"]] == [trace_id]
+    _error(api.post(url, {**body, "trace_id": _trace_id()}), 404, "RESOURCE_DOES_NOT_EXIST")
+    _error(api.post(url, {"trace_id": trace_id}), 400, "INVALID_PARAMETER_VALUE")
+    for bad in ([{"name": "qa"}], [{"name": "qa", "version": "x"}], [{"version": "1"}],
+                [{"name": "q" * 40, "version": "1"}], ["qa/1"]):
+        _error(api.post(url, {"trace_id": trace_id, "prompt_versions": bad}), 400,
+               "INVALID_PARAMETER_VALUE")

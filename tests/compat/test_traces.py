@@ -9,6 +9,7 @@ MLflow's "not supported" 501, which the client handles by uploading the spans in
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import mlflow
@@ -235,3 +236,27 @@ def test_traces_of_a_run(experiment_id: str, client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as too_many:
         client.link_traces_to_run([outside] * 101, run_id=run.info.run_id)
     assert too_many.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_traces_that_load_a_prompt_are_found_by_it(client: MlflowClient, experiment_id: str
+                                                   ) -> None:
+    name = f"qa-{uuid.uuid4().hex[:8]}"
+    mlflow.genai.register_prompt(name=name, template="Answer {{q}}.")
+    mlflow.genai.register_prompt(name=name, template="Answer {{q}} briefly.")
+
+    @mlflow.trace
+    def answer(q: str, version: int) -> str:
+        return str(mlflow.genai.load_prompt(f"prompts:/{name}/{version}").format(q=q))
+
+    answer("why", 1)
+    _flush()
+    first = must(mlflow.get_last_active_trace_id())
+    answer("how", 2)
+    _flush()
+    second = must(mlflow.get_last_active_trace_id())
+    for version, expected in ((1, [first]), (2, [second])):
+        found = mlflow.search_traces(locations=[experiment_id], return_type="list",
+                                     filter_string=f"prompt = '{name}/{version}'")
+        assert [t.info.trace_id for t in found] == expected
+    with pytest.raises(MlflowException):
+        mlflow.search_traces(locations=[experiment_id], filter_string=f"prompt != '{name}/1'")

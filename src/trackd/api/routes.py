@@ -155,6 +155,7 @@ TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler]] = [
 ]
 TRACES_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/traces/link-to-run", traces.link_to_run),
+    ("POST", "/mlflow/traces/link-prompts", traces.link_prompts),
 ]
 TRACES_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/traces/batchGetInfos", traces.batch_get_infos),

@@ -69,6 +69,15 @@ async def batch_get_infos(call: Call) -> dict[str, Any]:
     return {"trace_infos": [i.to_json() for i in infos]} if infos else {}
 
 
+async def link_prompts(call: Call) -> dict[str, Any]:
+    f = await call.fields()
+    if "prompt_versions" not in f:
+        raise missing_parameter("prompt_versions")
+    await call.services.traces.link_prompts(f.string("trace_id", required=True),
+                                            f.objects("prompt_versions"))
+    return {}
+
+
 async def link_to_run(call: Call) -> dict[str, Any]:
     f = await call.fields()
     await call.services.traces.link_to_run(f.string_list("trace_ids"),

@@ -172,6 +172,7 @@ _add("PATCH,DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}",
 _add("GET", "/mlflow/get-trace-artifact", Rule(TRACE, R, source="request_id"))
 _add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
 _add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
+_add("POST", "/mlflow/traces/link-prompts", Rule(TRACE, U))
 _add("GET", "!/v1/traces", Rule(OTLP, U))
 _add("POST", "!/v1/traces", Rule(OTLP, U))
 

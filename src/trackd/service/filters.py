@@ -169,10 +169,12 @@ RULES: dict[str, Rules] = {
          "trace": "attribute", "metadata": "param", "request_metadata": "param"},
         "Invalid entity type '{}'. Valid values are ['tag', 'tags', 'attribute', "
         "'attributes', 'trace', 'metadata', 'request_metadata']",
-        frozenset({"status", "request_id", "client_request_id", "name", "run_id"}),
+        frozenset({"status", "request_id", "client_request_id", "name", "run_id", "prompt"}),
         frozenset({"timestamp_ms", "execution_time_ms"}),
         {"timestamp": "timestamp_ms", "execution_time": "execution_time_ms"},
         list_attrs=frozenset({"status", "request_id", "client_request_id", "name", "run_id"}),
+        # prompt = "name/version": traces linked to that prompt version (link-prompts).
+        key_ops={"prompt": frozenset({"="})},
         null_entities=frozenset({"param", "tag"}),
         ops={
             "param": STRING_OPS | NULL_OPS,

@@ -44,6 +44,7 @@ from trackd.errors import invalid_parameter, not_found
 from trackd.service import validation as v
 from trackd.service.artifact_paths import join_uri
 from trackd.service.assessments import insert_new, parse_new
+from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment, require_experiment
 from trackd.service.filters import parse_filter
 from trackd.service.order_by import check_key_count, split_entry
@@ -295,6 +296,19 @@ class TraceService:
 
     # -- reading -----------------------------------------------------------------------------
 
+    async def link_prompts(self, trace_id: str, prompt_versions: list[dict[str, Any]]) -> None:
+        """``traces/link-prompts``: record that the trace used these prompt versions (what the
+        ``prompt = "name/version"`` trace filter finds), as MLflow's client sends when a
+        traced function loads a prompt."""
+        refs = [_prompt_ref(p) for p in prompt_versions]
+
+        def work(conn: Connection) -> None:
+            if store.experiment_of(conn, trace_id) is None:
+                raise not_found(f"Trace with ID '{trace_id}' not found.")
+            store.link_prompts(conn, trace_id, refs, now_ms())
+
+        await self.db.write(work)
+
     async def get_infos(self, trace_ids: Sequence[str]) -> list[TraceInfo]:
         """``batchGetInfos``: the infos of the traces that exist, in the order asked."""
         return await self.db.read(
@@ -373,6 +387,25 @@ class TraceService:
 
 def trace_location(experiment_location: str, trace_id: str) -> str:
     return join_uri(experiment_location, "traces", trace_id, "artifacts")
+
+
+# entity_associations.destination_id is VARCHAR(36) in MLflow's schema.
+_MAX_PROMPT_REF = 36
+
+
+def _prompt_ref(item: Any) -> str:
+    """A ``{name, version}`` prompt version reference as MLflow stores it: ``name/version``."""
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+        raise invalid_parameter("Each of prompt_versions needs a 'name' and a 'version'.")
+    version = item.get("version")
+    if isinstance(version, bool) or not str(version).isdecimal():
+        raise invalid_parameter(f"Invalid prompt version {version!r} for prompt "
+                                f"'{item['name']}': a version is a positive integer.")
+    ref = f"{item['name']}/{int(str(version))}"
+    if len(ref) > _MAX_PROMPT_REF:
+        raise invalid_parameter(f"The prompt version reference '{ref}' is longer than "
+                                f"{_MAX_PROMPT_REF} characters, the most MLflow's schema keeps.")
+    return ref
 
 
 def _preview(value: Any) -> str | None:

@@ -109,6 +109,21 @@ def link_to_run(conn: Connection, trace_ids: Sequence[str], run_id: str, now_ms:
         conn.execute(insert(entity_associations), rows)
 
 
+def link_prompts(conn: Connection, trace_id: str, prompt_ids: Sequence[str],
+                 now_ms: int) -> None:
+    """MLflow's trace -> prompt version links (``entity_associations``, destination
+    ``name/version``); links that exist are kept."""
+    _e = entity_associations.c
+    linked = set(conn.scalars(select(_e.destination_id).where(
+        _e.source_type == "trace", _e.source_id == trace_id,
+        _e.destination_type == "prompt_version", _e.destination_id.in_(list(prompt_ids)))))
+    rows = [{"association_id": uuid.uuid4().hex, "source_type": "trace", "source_id": trace_id,
+             "destination_type": "prompt_version", "destination_id": p, "created_time": now_ms}
+            for p in dict.fromkeys(prompt_ids) if p not in linked]
+    if rows:
+        conn.execute(insert(entity_associations), rows)
+
+
 def metadata_value(conn: Connection, trace_id: str, key: str) -> str | None:
     found = conn.scalar(select(_meta.value).where(_meta.request_id == trace_id, _meta.key == key))
     return None if found is None else str(found)

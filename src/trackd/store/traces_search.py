@@ -87,6 +87,12 @@ def _linked_run(op: str, value: Any) -> ColumnElement[bool]:
                           e.destination_type == "run", _compare(e.destination_id, op, value))
 
 
+def _linked_prompt(value: Any) -> ColumnElement[bool]:
+    e = entity_associations.c
+    return exists().where(e.source_type == "trace", e.source_id == _T.request_id,
+                          e.destination_type == "prompt_version", e.destination_id == value)
+
+
 def condition(clause: Clause) -> ColumnElement[bool]:
     entity, key, op, value = clause.entity, clause.key, clause.op, clause.value
     if entity == "tag" and key == TRACE_NAME_TAG:  # kept in a column, as MLflow does
@@ -96,6 +102,8 @@ def condition(clause: Clause) -> ColumnElement[bool]:
         # run) or a link made by link-to-run, as in MLflow.
         return or_(_keyed(trace_request_metadata, SOURCE_RUN_METADATA, op, value),
                    _linked_run(op, value))
+    if entity == "attribute" and key == "prompt":
+        return _linked_prompt(value)
     if entity == "attribute":
         return _compare(_COLUMNS[key], op, value)
     table = trace_tags if entity == "tag" else trace_request_metadata

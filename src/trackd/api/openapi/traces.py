@@ -44,6 +44,12 @@ V3: Operations = {
         message(trace_ids=array(STRING)),
         message(trace_infos=array(_TRACE_INFO)),
     ),
+    ("POST", "/mlflow/traces/link-prompts"): Operation(
+        "Record that a trace used prompt versions (found by the trace filter "
+        "prompt = \"name/version\")",
+        message(("trace_id", "prompt_versions"), trace_id=NAME,
+                prompt_versions=array(message(("name", "version"), name=NAME, version=STRING))),
+    ),
     ("POST", "/mlflow/traces/link-to-run"): Operation(
         "Link up to 100 traces to a run (unknown trace ids are skipped)",
         message(("run_id",), trace_ids=array(STRING), run_id=NAME),
