@@ -8,11 +8,9 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from dbs import fresh_database
 from mlflow.genai import label_schemas as ls
-from support.server import ServerOptions, start_server
 
-from .conftest import reset_fluent_state
+from .interop import hand_over
 
 pytestmark = [
     pytest.mark.compat,
@@ -65,19 +63,4 @@ def _read(url: str, experiment_id: str, issue_id: str, schema_id: str) -> None:
 
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
 def test_review_data_moves_between_servers(db_kind: str, tmp_path: Path, first: str) -> None:
-    second = "mlflow" if first == "trackd" else "trackd"
-    with fresh_database(db_kind, tmp_path) as url:
-        opts = ServerOptions(backend_store_uri=url, artifacts_destination=tmp_path / "artifacts",
-                             default_artifact_root="mlflow-artifacts:/")
-        writer = start_server(first, opts, tmp_path / first)
-        try:
-            ids = _write(writer.url)
-        finally:
-            reset_fluent_state()
-            writer.stop()
-        reader = start_server(second, opts, tmp_path / second)
-        try:
-            _read(reader.url, *ids)
-        finally:
-            reset_fluent_state()
-            reader.stop()
+    hand_over(db_kind, tmp_path, first, _write, lambda url, ids: _read(url, *ids))
