@@ -139,3 +139,28 @@ def test_unknown_pages_answer_404(tab: Any, seeded: Any) -> None:
     response = tab.go("/experiments/notanumber")
     assert response.status == 400
     tab.errors.clear()  # the browser logs the 4xx document loads themselves
+
+
+def test_model_page_lists_the_webhooks_its_events_trigger(tab: Any, seeded: Any) -> None:
+    import requests
+
+    base = f"{tab.server.url}/api/2.0/mlflow/webhooks"
+    made = []
+    for name, entity, status in (("ci-deploy", "MODEL_VERSION_ALIAS", "ACTIVE"),
+                                 ("prompts-only", "PROMPT", "ACTIVE"),
+                                 ("paused", "MODEL_VERSION", "DISABLED")):
+        r = requests.post(base, json={"name": name, "url": "https://93.184.216.34/hook",
+                                      "events": [{"entity": entity, "action": "CREATED"}],
+                                      "status": status}, timeout=30)
+        assert r.status_code == 200, r.text
+        made.append(r.json()["webhook"]["webhook_id"])
+    try:
+        tab.go(f"/models/{seeded.model_name}")
+        box = tab.page.locator("[data-role='webhooks']")
+        box.get_by_text("ci-deploy").wait_for()
+        text = box.inner_text()
+        assert "model_version_alias.created" in text and "93.184.216.34" in text
+        assert "prompts-only" not in text and "paused" not in text
+    finally:
+        for webhook_id in made:
+            requests.delete(f"{base}/{webhook_id}", timeout=30)

@@ -60,6 +60,7 @@
   async function modelPage() {
     const root = $("[data-role='model']");
     const name = root.dataset.name;
+    modelWebhooks();
     try {
       const [got, found] = await Promise.all([
         api("registered-models/get", { query: { name } }),
@@ -87,6 +88,29 @@
         el("td", {}, (v.status || "").toLowerCase().replace(/_/g, " ")))));
       if (!versions.length) $("[data-role='versions']").replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: 7 }, "No versions.")));
     } catch (err) { showError(err); }
+  }
+
+  // Webhooks are server-wide; a model's page lists the active ones its events trigger. Only
+  // admins may read webhooks: others are told so instead of seeing an error.
+  const MODEL_EVENTS = new Set(["REGISTERED_MODEL", "MODEL_VERSION", "MODEL_VERSION_TAG", "MODEL_VERSION_ALIAS"]);
+  async function modelWebhooks() {
+    const box = $("[data-role='webhooks']");
+    let found;
+    try {
+      found = (await api("webhooks", { query: { max_results: 1000 } })).webhooks || [];
+    } catch (err) {
+      box.replaceChildren(el("p", { class: "dim" }, err.status === 403 ? "Only administrators can see webhooks." : "Webhooks could not be read: " + err.message));
+      return;
+    }
+    const rows = found.filter((w) => w.status === "ACTIVE" && (w.events || []).some((e) => MODEL_EVENTS.has(e.entity)))
+      .map((w) => el("tr", {},
+        el("td", {}, w.name),
+        el("td", { class: "mono truncate" }, w.url),
+        el("td", {}, (w.events || []).filter((e) => MODEL_EVENTS.has(e.entity))
+          .map((e) => el("span", { class: "chip" }, `${e.entity.toLowerCase()}.${e.action.toLowerCase()}`)))));
+    box.replaceChildren(rows.length
+      ? el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Name"), el("th", { scope: "col" }, "URL"), el("th", { scope: "col" }, "Events"))), el("tbody", {}, rows))
+      : el("p", { class: "dim" }, "No active webhook fires on model events."));
   }
 
   // ---- one version ---------------------------------------------------------------------
