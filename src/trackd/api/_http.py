@@ -222,6 +222,6 @@ def _bad_type(name: str, value: Any, expected: str) -> MlflowError:
     return MlflowError(
         f"Invalid value {shown} for parameter '{name}' supplied:  Hint: Value was of type "
         f"'{type(value).__name__}'. See the API docs for more information about request "
-        f"parameters. Expected {expected}.",
+        f"parameters; expected {expected}.",
         INVALID_PARAMETER_VALUE,
     )
