@@ -8,6 +8,7 @@ trackd keeps them as milliseconds, the unit of MLflow's ``trace_info`` columns.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -129,3 +130,50 @@ def json_object(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+# -- the metadata MLflow keeps in trace_info columns --------------------------------------
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    number = int(value)
+    return number if -(2**63) <= number < 2**63 else None
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def promoted_columns(metadata: dict[str, str]) -> dict[str, Any]:
+    """The metadata MLflow keeps in trace_info columns, removed from ``metadata``."""
+    columns: dict[str, Any] = {}
+    if SESSION_METADATA in metadata:
+        columns["session_id"] = metadata.pop(SESSION_METADATA)[:250]
+    if TOKEN_USAGE_METADATA in metadata:
+        usage = json_object(metadata.pop(TOKEN_USAGE_METADATA))
+        columns |= {col: _int_or_none(usage[k]) for k, col in TOKEN_COLUMNS.items() if k in usage}
+    if COST_METADATA in metadata:
+        cost = json_object(metadata.pop(COST_METADATA))
+        columns |= {col: _float_or_none(cost[k]) for k, col in COST_COLUMNS.items() if k in cost}
+    return columns
+
+
+def restored_metadata(columns: dict[str, Any]) -> dict[str, str]:
+    """What a reader sees of those columns: MLflow's metadata keys, JSON as MLflow writes it."""
+    out: dict[str, str] = {}
+    if columns.get("session_id") is not None:
+        out[SESSION_METADATA] = columns["session_id"]
+    usage = {k: columns[c] for k, c in TOKEN_COLUMNS.items() if columns.get(c) is not None}
+    if usage:
+        out[TOKEN_USAGE_METADATA] = json.dumps(usage)
+    cost = {k: columns[c] for k, c in COST_COLUMNS.items() if columns.get(c) is not None}
+    if cost:
+        out[COST_METADATA] = json.dumps(cost)
+    return out

@@ -29,13 +29,14 @@ from trackd.entities.traces import (
     INFO_FINALIZED_METADATA,
     SESSION_METADATA,
     TOKEN_USAGE_METADATA,
+    promoted_columns,
 )
 from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
 from trackd.service.runs import require_run
-from trackd.service.traces import promoted_columns, trace_location, truncated_preview
+from trackd.service.traces import trace_location, truncated_preview
 from trackd.store import spans as span_store
 from trackd.store import traces as store
 from trackd.store.database import Database

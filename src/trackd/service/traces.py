@@ -15,8 +15,6 @@ there on write and given back on read exactly as MLflow does (see entities/trace
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -27,18 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from trackd.entities.spans import otlp_json
 from trackd.entities.traces import (
     ARTIFACT_LOCATION_TAG,
-    COST_COLUMNS,
-    COST_METADATA,
     INFO_FINALIZED_METADATA,
-    SESSION_METADATA,
     STATES,
-    TOKEN_COLUMNS,
-    TOKEN_USAGE_METADATA,
     TRACE_NAME_TAG,
     TraceInfo,
-    json_object,
     parse_duration,
     parse_timestamp,
+    promoted_columns,
+    restored_metadata,
 )
 from trackd.errors import invalid_parameter, not_found
 from trackd.service import validation as v
@@ -64,50 +58,6 @@ _PREVIEW_CHARS = 1000  # trace_info.request_preview / response_preview are VARCH
 MAX_TRACE_LINKS = 100  # traces per link-to-run request (MLflow's limit)
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    number = int(value)
-    return number if -(2**63) <= number < 2**63 else None
-
-
-def _float_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def promoted_columns(metadata: dict[str, str]) -> dict[str, Any]:
-    """The metadata MLflow keeps in trace_info columns, removed from ``metadata``."""
-    columns: dict[str, Any] = {}
-    if SESSION_METADATA in metadata:
-        columns["session_id"] = metadata.pop(SESSION_METADATA)[:250]
-    if TOKEN_USAGE_METADATA in metadata:
-        usage = json_object(metadata.pop(TOKEN_USAGE_METADATA))
-        columns |= {col: _int_or_none(usage[k]) for k, col in TOKEN_COLUMNS.items() if k in usage}
-    if COST_METADATA in metadata:
-        cost = json_object(metadata.pop(COST_METADATA))
-        columns |= {col: _float_or_none(cost[k]) for k, col in COST_COLUMNS.items() if k in cost}
-    return columns
-
-
-def _restored_metadata(columns: dict[str, Any]) -> dict[str, str]:
-    """What a reader sees of those columns: MLflow's metadata keys, JSON as MLflow writes it."""
-    out: dict[str, str] = {}
-    if columns.get("session_id") is not None:
-        out[SESSION_METADATA] = columns["session_id"]
-    usage = {k: columns[c] for k, c in TOKEN_COLUMNS.items() if columns.get(c) is not None}
-    if usage:
-        out[TOKEN_USAGE_METADATA] = json.dumps(usage)
-    cost = {k: columns[c] for k, c in COST_COLUMNS.items() if columns.get(c) is not None}
-    if cost:
-        out[COST_METADATA] = json.dumps(cost)
-    return out
-
-
 def _with_assessments(conn: Connection, rows: list[Any]) -> list[TraceInfo]:
     """Trace infos from ``store.load_rows`` rows, each with its assessments (as MLflow's
     trace info carries them)."""
@@ -124,7 +74,7 @@ def _entity(columns: dict[str, Any], tags: dict[str, str], metadata: dict[str, s
     tags = dict(tags)
     if columns.get("trace_name") is not None:
         tags[TRACE_NAME_TAG] = columns["trace_name"]
-    return store.to_entity(columns, tags, {**metadata, **_restored_metadata(columns)})
+    return store.to_entity(columns, tags, {**metadata, **restored_metadata(columns)})
 
 
 # trace_tags / trace_request_metadata: key VARCHAR(250), value VARCHAR(8000). Keys beyond the

@@ -96,42 +96,37 @@ def existing_ids(conn: Connection, trace_ids: Sequence[str]) -> list[str]:
     return [i for i in trace_ids if i in found]
 
 
-def link_to_run(conn: Connection, trace_ids: Sequence[str], run_id: str, now_ms: int) -> None:
-    """MLflow's trace -> run links (``entity_associations``); links that exist are kept."""
+def _link(conn: Connection, destination_type: str, pairs: Sequence[tuple[str, str]],
+          now_ms: int) -> None:
+    """MLflow's links from traces (``entity_associations``): (trace id, destination id)
+    pairs; links that exist are kept."""
     _e = entity_associations.c
-    linked = set(conn.scalars(select(_e.source_id).where(
-        _e.source_type == "trace", _e.source_id.in_(list(trace_ids)),
-        _e.destination_type == "run", _e.destination_id == run_id)))
-    rows = [{"association_id": str(uuid.uuid4()), "source_type": "trace", "source_id": t,
-             "destination_type": "run", "destination_id": run_id, "created_time": now_ms}
-            for t in dict.fromkeys(trace_ids) if t not in linked]
+    wanted = list(dict.fromkeys(pairs))
+    linked = {(source, destination) for source, destination in conn.execute(
+        select(_e.source_id, _e.destination_id).where(
+            _e.source_type == "trace", _e.destination_type == destination_type,
+            _e.source_id.in_({t for t, _ in wanted}),
+            _e.destination_id.in_({d for _, d in wanted})))}
+    rows = [{"association_id": uuid.uuid4().hex, "source_type": "trace", "source_id": t,
+             "destination_type": destination_type, "destination_id": d, "created_time": now_ms}
+            for t, d in wanted if (t, d) not in linked]
     if rows:
         conn.execute(insert(entity_associations), rows)
+
+
+def link_to_run(conn: Connection, trace_ids: Sequence[str], run_id: str, now_ms: int) -> None:
+    _link(conn, "run", [(t, run_id) for t in trace_ids], now_ms)
 
 
 def link_prompts(conn: Connection, trace_id: str, prompt_ids: Sequence[str],
                  now_ms: int) -> None:
-    """MLflow's trace -> prompt version links (``entity_associations``, destination
-    ``name/version``); links that exist are kept."""
-    _e = entity_associations.c
-    linked = set(conn.scalars(select(_e.destination_id).where(
-        _e.source_type == "trace", _e.source_id == trace_id,
-        _e.destination_type == "prompt_version", _e.destination_id.in_(list(prompt_ids)))))
-    rows = [{"association_id": uuid.uuid4().hex, "source_type": "trace", "source_id": trace_id,
-             "destination_type": "prompt_version", "destination_id": p, "created_time": now_ms}
-            for p in dict.fromkeys(prompt_ids) if p not in linked]
-    if rows:
-        conn.execute(insert(entity_associations), rows)
+    """Prompt versions are linked as ``name/version``."""
+    _link(conn, "prompt_version", [(trace_id, p) for p in prompt_ids], now_ms)
 
 
 def metadata_value(conn: Connection, trace_id: str, key: str) -> str | None:
     found = conn.scalar(select(_meta.value).where(_meta.request_id == trace_id, _meta.key == key))
     return None if found is None else str(found)
-
-
-def timestamp_of(conn: Connection, trace_id: str) -> int | None:
-    found = conn.scalar(select(_T.timestamp_ms).where(_T.request_id == trace_id))
-    return None if found is None else int(found)
 
 
 def experiment_of(conn: Connection, trace_id: str, *, lock: bool = False) -> int | None:

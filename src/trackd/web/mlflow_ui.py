@@ -18,8 +18,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from trackd.config import ConfigError
+from trackd.web.pages import MLFLOW_UI_ASSETS
 
-ASSET_PREFIX = "/static-files/"
 # The assets' names carry a content hash: a browser may keep them for four weeks (MLflow's
 # figure); index.html names the current ones, so it is never cached.
 ASSET_MAX_AGE = 2419200
@@ -54,7 +54,7 @@ class MlflowUI:
             await FileResponse(self.index, headers={"Cache-Control": "no-cache"})(
                 scope, receive, send)
         else:
-            asset = {**scope, "path": path[len(ASSET_PREFIX) - 1:]}
+            asset = {**scope, "path": path[len(MLFLOW_UI_ASSETS) - 1:]}
             try:
                 await self.assets(asset, receive, self._cached(send))
             except HTTPException as exc:  # a miss (or a path leaving the folder): no traceback

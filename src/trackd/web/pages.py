@@ -11,7 +11,10 @@ def is_page(path: str) -> bool:
     return path == "/" or path.startswith(PAGE_PREFIXES)
 
 
+# Where `--mlflow-ui` serves MLflow's UI's assets, as `mlflow server` does (trackd.web.mlflow_ui).
+MLFLOW_UI_ASSETS = "/static-files/"
+
+
 def is_mlflow_ui_path(path: str) -> bool:
-    """Where `--mlflow-ui` serves MLflow's UI, as `mlflow server` does: index.html at / and
-    its assets under /static-files/ (trackd.web.mlflow_ui)."""
-    return path == "/" or path.startswith("/static-files/")
+    """index.html at / and its assets under /static-files/."""
+    return path == "/" or path.startswith(MLFLOW_UI_ASSETS)
