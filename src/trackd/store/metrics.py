@@ -205,8 +205,7 @@ def sample(
     start_step: int | None,
     end_step: int | None,
 ) -> list[Metric]:
-    """``count`` points spread evenly over one metric's rows ordered by step (the first and
-    the last included), or the last point alone when ``count`` is 1."""
+    """``count`` points spread over one metric's rows ordered by step: see ``sample_positions``."""
     where = [_M.run_uuid == run_id, _M.key == key]
     if start_step is not None and end_step is not None:
         where += [_M.step >= start_step, _M.step <= end_step]
@@ -214,12 +213,7 @@ def sample(
     if total == 0:
         return []
     order = (_M.step, _M.timestamp, _M.value, _M.is_nan)
-    if total <= count:
-        picks = None
-    elif count == 1:
-        picks = [total - 1]
-    else:
-        picks = sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})
+    picks = None if total <= count else sample_positions(total, count)
     numbered = (
         select(
             _M.timestamp,
@@ -237,3 +231,20 @@ def sample(
     query = query.order_by(numbered.c.rn)
     rows = conn.execute(query, {"picks": picks} if picks is not None else {})
     return [Metric(key, from_stored(v, n), ts, st, run_id=run_id) for ts, st, v, n in rows]
+
+
+def sample_positions(total: int, count: int) -> list[int]:
+    """Which of ``total`` ordered rows (0-based) a chart sample of ``count`` points keeps.
+
+    The same rows ``mlflow server`` 3.18 picks, so a chart looks the same on either server: the
+    rows are cut into ``count`` runs of consecutive rows as SQL's NTILE cuts them (the first
+    ``total % count`` runs one row longer), the first row of each run is kept, and the very last
+    row replaces the final pick so the line always ends where the metric ends. ``count`` = 1
+    thus gives the last row alone.
+    """
+    if total <= count:
+        return list(range(total))
+    size, longer = divmod(total, count)
+    picks = [run * size + min(run, longer) for run in range(count)]
+    picks[-1] = total - 1
+    return picks
