@@ -58,6 +58,52 @@ def test_the_api_doc_names_no_route_that_does_not_exist() -> None:
     assert not stale, f"docs/api.md documents routes trackd does not serve: {stale}"
 
 
+# ---- every route of MLflow 3.18: served, or named in docs/api.md as not served --------------
+
+MLFLOW_ROUTES = ROOT / "docs" / "mlflow-captures" / "routes-318.txt"
+UNSERVED_HEADING = "## MLflow 3.18 routes trackd does not serve"
+# Served by the app itself rather than the route table (trackd.app, trackd.web.mlflow_ui).
+OUTSIDE_THE_ROUTE_TABLE = {("GET", "/"), ("GET", "/health"), ("GET", "/version"),
+                           ("GET", "/static-files/{}"), ("GET", "/build/{}")}
+
+
+def _shape(path: str) -> str:
+    """A path with its parameters blanked, so `<id>`, `{id}` and `<path:p>` compare equal."""
+    return re.sub(r"[<{][^>}]*[>}]", "{}", path).rstrip("/") or "/"
+
+
+def _mlflow_routes() -> list[tuple[str, str, str]]:
+    rows = [line.split() for line in MLFLOW_ROUTES.read_text().splitlines()
+            if line and not line.startswith("#")]
+    return [(group, method, path) for group, method, path in rows]
+
+
+def _served_by_trackd(method: str, path: str) -> bool:
+    """Under either of the prefixes `/X/2/` stands for (`/api/2.0/`, `/ajax-api/2.0/`)."""
+    served = {(r.method, _shape(r.path)) for r in api_routes()} | OUTSIDE_THE_ROUTE_TABLE
+    return any(
+        (method, _shape(path.replace("/X/2/", f"/{api}/2.0/").replace("/X/3/", f"/{api}/3.0/")))
+        in served
+        for api in ("api", "ajax-api")
+    )
+
+
+def test_every_mlflow_318_route_is_served_or_named_as_not_served() -> None:
+    section = API_DOC[API_DOC.index(UNSERVED_HEADING):]
+    named = set(re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (\S+)`", section))
+    groups = {name for line in section.splitlines() if line.startswith("- `")
+              for name in re.findall(r"`([a-z-]+)`", line.split(":")[0])}
+    routes = _mlflow_routes()
+    assert len(routes) == 305
+    unserved = {(m, p) for _, m, p in routes if not _served_by_trackd(m, p)}
+    unaccounted = sorted(f"{m} {p}" for g, m, p in routes
+                         if (m, p) in unserved and (m, p) not in named and g not in groups)
+    assert not unaccounted, f"not served and not named in docs/api.md: {unaccounted}"
+    stale = sorted(f"{m} {p}" for m, p in named - unserved)
+    assert not stale, f"docs/api.md names as not served what trackd serves: {stale}"
+    assert groups <= {g for g, _, _ in routes}, groups
+
+
 # ---- the README's examples, run as a newcomer runs them ------------------------------------
 
 README_URL = "http://127.0.0.1:5000"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import mlflow
-import requests
 import pytest
+import requests
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 

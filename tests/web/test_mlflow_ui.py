@@ -98,6 +98,9 @@ def test_index_and_assets_come_from_the_mlflow_package(mlflow_ui_server: ServerP
     asset = requests.get(f"{mlflow_ui_server.url}/static-files/favicon.ico", timeout=10)
     assert asset.status_code == 200 and asset.content == (build / "favicon.ico").read_bytes()
     assert "max-age" in asset.headers["cache-control"]
+    # mlflow server also answers the same files under Flask's static route.
+    built = requests.get(f"{mlflow_ui_server.url}/build/favicon.ico", timeout=10)
+    assert built.status_code == 200 and built.content == asset.content
     outside = requests.get(f"{mlflow_ui_server.url}/static-files/..%2F..%2F__init__.py",
                            timeout=10)
     assert outside.status_code == 404

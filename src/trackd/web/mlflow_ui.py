@@ -2,9 +2,10 @@
 
 trackd ships none of MLflow's files: the UI is the ``server/js/build`` folder of whatever mlflow
 wheel is installed beside trackd (the ``mlflow-ui`` extra). It is served where ``mlflow server``
-serves it: ``index.html`` at ``/`` and its assets under ``/static-files/``, both under the static
-prefix; the page loads its assets by relative URLs and talks to the API under ``ajax-api/`` and
-``graphql``, which trackd serves. trackd's own pages stay at their paths (``/experiments``, ...).
+serves it: ``index.html`` at ``/`` and its assets under ``/static-files/`` (and ``/build/``, as
+Flask's static route of ``mlflow server``), all under the static prefix; the page loads its
+assets by relative URLs and talks to the API under ``ajax-api/`` and ``graphql``, which trackd
+serves. trackd's own pages stay at their paths (``/experiments``, ...).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from trackd.config import ConfigError
-from trackd.web.pages import MLFLOW_UI_ASSETS
+from trackd.web.pages import MLFLOW_UI_ASSET_PREFIXES
 
 # The assets' names carry a content hash: a browser may keep them for four weeks (MLflow's
 # figure); index.html names the current ones, so it is never cached.
@@ -54,7 +55,8 @@ class MlflowUI:
             await FileResponse(self.index, headers={"Cache-Control": "no-cache"})(
                 scope, receive, send)
         else:
-            asset = {**scope, "path": path[len(MLFLOW_UI_ASSETS) - 1:]}
+            prefix = next(p for p in MLFLOW_UI_ASSET_PREFIXES if path.startswith(p))
+            asset = {**scope, "path": path[len(prefix) - 1:]}
             try:
                 await self.assets(asset, receive, self._cached(send))
             except HTTPException as exc:  # a miss (or a path leaving the folder): no traceback

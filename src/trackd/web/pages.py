@@ -11,10 +11,13 @@ def is_page(path: str) -> bool:
     return path == "/" or path.startswith(PAGE_PREFIXES)
 
 
-# Where `--mlflow-ui` serves MLflow's UI's assets, as `mlflow server` does (trackd.web.mlflow_ui).
+# Where `--mlflow-ui` serves MLflow's UI's assets, as `mlflow server` does (trackd.web.mlflow_ui):
+# the page loads them from /static-files/; /build/ is the same folder under Flask's default
+# static route, which `mlflow server` also answers.
 MLFLOW_UI_ASSETS = "/static-files/"
+MLFLOW_UI_ASSET_PREFIXES = (MLFLOW_UI_ASSETS, "/build/")
 
 
 def is_mlflow_ui_path(path: str) -> bool:
-    """index.html at / and its assets under /static-files/."""
-    return path == "/" or path.startswith(MLFLOW_UI_ASSETS)
+    """index.html at / and its assets under /static-files/ (or /build/)."""
+    return path == "/" or path.startswith(MLFLOW_UI_ASSET_PREFIXES)
