@@ -34,7 +34,7 @@ from trackd.entities.traces import (
 from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
-from trackd.service.experiments import require_active_experiment
+from trackd.service.experiments import check_active_experiment
 from trackd.service.runs import require_run
 from trackd.service.traces import trace_location, truncated_preview
 from trackd.store import spans as span_store
@@ -68,10 +68,10 @@ class SpanIngestService:
         by_trace = {trace_id: list(spans.values()) for trace_id, spans in unique.items()}
 
         def work(conn: Connection) -> int:
-            experiment = require_active_experiment(conn, experiment_id)
+            artifact_root = check_active_experiment(conn, experiment_id) or ""
             finished = []
             for trace_id, spans in by_trace.items():
-                location = trace_location(experiment.artifact_location or "", trace_id)
+                location = trace_location(artifact_root, trace_id)
                 root = next((s for s in spans if s.parent_span_id is None), None)
                 if not _create(conn, experiment_id, trace_id, spans, root, location):
                     _extend(conn, experiment_id, trace_id, spans, root, location)

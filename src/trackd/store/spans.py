@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 
 from trackd.entities.otlp import SpanRow
+from trackd.store.prepared import Prepared
 
 _spans = sa.table(
     "spans",
@@ -32,36 +33,35 @@ _spans = sa.table(
     sa.column("model_name"),
     sa.column("model_provider"),
 )
-# Rows per INSERT: well under every driver's bound-parameter limit (15 columns each).
-_INSERT_CHUNK = 500
+_WRITTEN = ("trace_id", "experiment_id", "span_id", "parent_span_id", "name", "type", "status",
+            "start_time_unix_nano", "end_time_unix_nano", "content", "input_cost",
+            "output_cost", "total_cost", "model_name", "model_provider")
+# Span ingest is a hot path (the official client exports each span as it ends): its statements
+# are compiled once (trackd.store.prepared).
+_INSERT = Prepared(lambda _dialect: sa.insert(_spans).values(
+    {name: bindparam(name) for name in _WRITTEN}))
+_DELETE = Prepared(lambda _dialect: sa.delete(_spans).where(
+    _spans.c.trace_id == bindparam("trace_id"), _spans.c.span_id == bindparam("span_id")))
 
 
 def replace_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) -> None:
     """Store spans, a span sent again (same trace and span id) replacing the stored one, as
     MLflow's ingest does when a client re-exports."""
-    by_trace: dict[str, list[str]] = {}
-    for row in rows:
-        by_trace.setdefault(row.trace_id, []).append(row.span_id)
-    for trace_id, span_ids in by_trace.items():
-        for start in range(0, len(span_ids), _INSERT_CHUNK):
-            chunk = span_ids[start:start + _INSERT_CHUNK]
-            conn.execute(sa.delete(_spans).where(_spans.c.trace_id == trace_id,
-                                                 _spans.c.span_id.in_(chunk)))
+    if not rows:
+        return
+    _DELETE.run_tuples(conn, ("trace_id", "span_id"), [(r.trace_id, r.span_id) for r in rows])
     insert_spans(conn, experiment_id, rows)
 
 
 def insert_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) -> None:
     """Store spans of traces that have none stored yet."""
-    values = [{
-        "trace_id": r.trace_id, "experiment_id": experiment_id, "span_id": r.span_id,
-        "parent_span_id": r.parent_span_id, "name": r.name, "type": r.type,
-        "status": r.status, "start_time_unix_nano": r.start_ns, "end_time_unix_nano": r.end_ns,
-        "content": r.content, "input_cost": r.costs.get("input_cost"),
-        "output_cost": r.costs.get("output_cost"), "total_cost": r.costs.get("total_cost"),
-        "model_name": r.model_name, "model_provider": r.model_provider,
-    } for r in rows]
-    for start in range(0, len(values), _INSERT_CHUNK):
-        conn.execute(sa.insert(_spans), values[start:start + _INSERT_CHUNK])
+    if not rows:
+        return
+    _INSERT.run_tuples(conn, _WRITTEN, [(
+        r.trace_id, experiment_id, r.span_id, r.parent_span_id, r.name, r.type, r.status,
+        r.start_ns, r.end_ns, r.content, r.costs.get("input_cost"), r.costs.get("output_cost"),
+        r.costs.get("total_cost"), r.model_name, r.model_provider,
+    ) for r in rows])
 
 
 def usage_tree(conn: Connection, trace_id: str) -> list[tuple[str, str | None, str]]:

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from trackd.entities.traces import TraceInfo
+from trackd.store.prepared import Prepared
 from trackd.store.tables import (
     entity_associations,
     trace_info,
@@ -27,16 +28,33 @@ _T, _tags, _meta = trace_info.c, trace_tags.c, trace_request_metadata.c
 COLUMN_NAMES = tuple(c.name for c in trace_info.columns if c.name != "db_payload_generation")
 
 
+# A trace's row, tags and metadata are written on every span export that starts a trace, and
+# its experiment is looked up on every export: compiled once (trackd.store.prepared).
+_INSERT_INFO = Prepared(lambda _dialect: insert(trace_info).values(
+    {name: bindparam(name) for name in COLUMN_NAMES}))
+_INSERT_TAG = Prepared(lambda _dialect: insert(trace_tags).values(
+    request_id=bindparam("request_id"), key=bindparam("key"), value=bindparam("value")))
+_INSERT_METADATA = Prepared(lambda _dialect: insert(trace_request_metadata).values(
+    request_id=bindparam("request_id"), key=bindparam("key"), value=bindparam("value")))
+_KEY_VALUE = ("request_id", "key", "value")
+_EXPERIMENT_OF = Prepared(lambda _dialect: select(_T.experiment_id).where(
+    _T.request_id == bindparam("trace_id")))
+_EXPERIMENT_OF_LOCKED = Prepared(lambda _dialect: select(_T.experiment_id).where(
+    _T.request_id == bindparam("trace_id")).with_for_update())
+
+
 def insert_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
                  metadata: dict[str, str]) -> None:
-    conn.execute(insert(trace_info).values(**row))
+    unknown = row.keys() - set(COLUMN_NAMES)
+    if unknown:
+        raise ValueError(f"not columns of trace_info: {sorted(unknown)}")
+    # Columns the row leaves out are NULL, as an INSERT naming only the others would leave them.
+    _INSERT_INFO.run(conn, [{name: row.get(name) for name in COLUMN_NAMES}])
     rid = row["request_id"]
     if tags:
-        conn.execute(insert(trace_tags), [{"request_id": rid, "key": k, "value": v}
-                                          for k, v in tags.items()])
+        _INSERT_TAG.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in tags.items()])
     if metadata:
-        conn.execute(insert(trace_request_metadata),
-                     [{"request_id": rid, "key": k, "value": v} for k, v in metadata.items()])
+        _INSERT_METADATA.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in metadata.items()])
 
 
 def update_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
@@ -133,9 +151,8 @@ def experiment_of(conn: Connection, trace_id: str, *, lock: bool = False) -> int
     """The trace's experiment. ``lock``: a locking read, which sees a row another transaction
     committed a moment ago (MySQL's repeatable-read snapshot would not) and holds the row until
     commit, so that span ingest and ``start_trace`` for one trace take turns."""
-    query = select(_T.experiment_id).where(_T.request_id == trace_id)
-    found = conn.scalar(query.with_for_update() if lock else query)
-    return None if found is None else int(found)
+    found = (_EXPERIMENT_OF_LOCKED if lock else _EXPERIMENT_OF).one(conn, trace_id=trace_id)
+    return None if found is None else int(found[0])
 
 
 def ids_to_delete(conn: Connection, experiment_id: int, *, trace_ids: Sequence[str] | None,
