@@ -39,7 +39,7 @@ from trackd.service import validation as v
 from trackd.service.artifact_paths import join_uri
 from trackd.service.assessments import insert_new, parse_new
 from trackd.service.clock import now_ms
-from trackd.service.experiments import require_active_experiment, require_experiment
+from trackd.service.experiments import check_active_experiment, require_experiment
 from trackd.service.filters import parse_filter
 from trackd.service.order_by import check_key_count, split_entry
 from trackd.service.paging import check_max_results, decode_token, encode_token, fingerprint
@@ -153,19 +153,25 @@ class TraceService:
         assessments = [parse_new(trace_id, a) for a in raw_assessments]
 
         def work(conn: Connection) -> TraceInfo:
-            experiment = require_active_experiment(conn, experiment_id)
-            location = experiment.artifact_location or ""
+            location = check_active_experiment(conn, experiment_id) or ""
             tags[ARTIFACT_LOCATION_TAG] = trace_location(location, trace_id)
-            try:
-                with conn.begin_nested():
-                    store.insert_trace(conn, columns, tags, metadata)
-            except IntegrityError:
+            # The official client sends a trace's info after (or while) its spans arrive over
+            # OTLP, which creates the row: so look first (a locking read: the two take turns),
+            # and insert only when it is not there.
+            owner = store.experiment_of(conn, trace_id, lock=True)
+            if owner is None:
+                try:
+                    with conn.begin_nested():
+                        store.insert_trace(conn, columns, tags, metadata)
+                except IntegrityError:  # created by a concurrent request in the meantime
+                    owner = store.experiment_of(conn, trace_id, lock=True)
+            if owner is not None:
                 # As mlflow server: the client retries start_trace when an answer is lost, so
                 # a trace id that exists is the same trace again, not a conflict.
-                if store.experiment_of(conn, trace_id, lock=True) != experiment_id:
+                if owner != experiment_id:
                     raise invalid_parameter(
                         f"Trace with ID {trace_id} already exists in another experiment."
-                    ) from None
+                    )
                 store.update_trace(conn, columns, tags, metadata)
             for assessment in assessments:  # logged while the trace ran; kept once on retries
                 if not assessment_store.exists(conn, assessment.assessment_id):

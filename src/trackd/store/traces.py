@@ -57,20 +57,36 @@ def insert_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
         _INSERT_METADATA.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in metadata.items()])
 
 
+_DELETE_TAG = Prepared(lambda _dialect: delete(trace_tags).where(
+    _tags.request_id == bindparam("request_id"), _tags.key == bindparam("key")))
+_DELETE_METADATA = Prepared(lambda _dialect: delete(trace_request_metadata).where(
+    _meta.request_id == bindparam("request_id"), _meta.key == bindparam("key")))
+
+
 def update_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
                  metadata: dict[str, str]) -> None:
-    """A trace sent again (a client retrying after a lost answer): its columns are replaced,
-    the tags and metadata it carries are set, the rest (and its spans) stay."""
+    """A trace sent again (a client retrying after a lost answer, or its info after its spans):
+    its columns are replaced, the tags and metadata it carries are set, the rest (and its
+    spans) stay."""
     rid = row["request_id"]
     values = {k: v for k, v in row.items() if k != "request_id"}
     if values:
         conn.execute(update(trace_info).where(_T.request_id == rid).values(**values))
-    for table, values in ((trace_tags, tags), (trace_request_metadata, metadata)):
-        if values:
-            conn.execute(delete(table).where(table.c.request_id == rid,
-                                             table.c.key.in_(list(values))))
-            conn.execute(insert(table), [{"request_id": rid, "key": k, "value": v}
-                                         for k, v in values.items()])
+    for remove, add, pairs in ((_DELETE_TAG, _INSERT_TAG, tags),
+                               (_DELETE_METADATA, _INSERT_METADATA, metadata)):
+        if pairs:
+            remove.run_tuples(conn, ("request_id", "key"), [(rid, k) for k in pairs])
+            add.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in pairs.items()])
+
+
+# Reading traces back whole (every get, search page and start_trace answer): compiled once,
+# rows taken as the driver's tuples.
+_LOAD_INFO = Prepared(lambda _dialect: select(*(trace_info.c[n] for n in COLUMN_NAMES)).where(
+    _T.request_id.in_(bindparam("ids", expanding=True))))
+_LOAD_TAGS = Prepared(lambda _dialect: select(_tags.request_id, _tags.key, _tags.value).where(
+    _tags.request_id.in_(bindparam("ids", expanding=True))))
+_LOAD_METADATA = Prepared(lambda _dialect: select(_meta.request_id, _meta.key, _meta.value)
+                          .where(_meta.request_id.in_(bindparam("ids", expanding=True))))
 
 
 def load_rows(conn: Connection, trace_ids: Sequence[str]) -> list[tuple[dict[str, Any],
@@ -79,18 +95,16 @@ def load_rows(conn: Connection, trace_ids: Sequence[str]) -> list[tuple[dict[str
     """(columns, tags, metadata) per trace, in the order of ``trace_ids``; unknown ids skipped."""
     if not trace_ids:
         return []
-    ids = list(trace_ids)
-    rows = {r.request_id: dict(r._mapping) for r in conn.execute(
-        select(*(trace_info.c[n] for n in COLUMN_NAMES)).where(_T.request_id.in_(ids)))}
+    ids = list(dict.fromkeys(trace_ids))
+    rows = {r[0]: dict(zip(COLUMN_NAMES, r, strict=True))
+            for r in _LOAD_INFO.all_for_ids(conn, ids)}
     tags: dict[str, dict[str, str]] = {i: {} for i in rows}
     metadata: dict[str, dict[str, str]] = {i: {} for i in rows}
-    for rid, key, value in conn.execute(select(_tags.request_id, _tags.key, _tags.value)
-                                        .where(_tags.request_id.in_(ids))):
+    for rid, key, value in _LOAD_TAGS.all_for_ids(conn, ids):
         tags[rid][key] = value if value is not None else ""
-    for rid, key, value in conn.execute(select(_meta.request_id, _meta.key, _meta.value)
-                                        .where(_meta.request_id.in_(ids))):
+    for rid, key, value in _LOAD_METADATA.all_for_ids(conn, ids):
         metadata[rid][key] = value if value is not None else ""
-    return [(rows[i], tags[i], metadata[i]) for i in ids if i in rows]
+    return [(rows[i], tags[i], metadata[i]) for i in trace_ids if i in rows]
 
 
 def set_tag(conn: Connection, trace_id: str, key: str, value: str) -> None:
