@@ -13,6 +13,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
+
+def _loads(text: str) -> Any:
+    """JSON text as Python values: orjson (several times faster on a 30,000-span trace), else
+    the standard parser for what orjson refuses and Python's json writes (NaN, Infinity)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
 
 def any_value(value: Any) -> dict[str, Any]:
     """OTLP's JSON ``AnyValue`` for a plain value (int64s as strings, as protobuf writes them)."""
@@ -38,14 +49,14 @@ def _decoded(raw: Any) -> Any:
     if not isinstance(raw, str):
         return raw
     try:
-        return json.loads(raw)
+        return _loads(raw)
     except ValueError:
         return raw  # not JSON: an attribute written by another OpenTelemetry producer
 
 
 def otlp_json(content: str) -> dict[str, Any]:
     """One stored span (``spans.content``) in the trace API's shape."""
-    span = json.loads(content)
+    span = _loads(content)
     out: dict[str, Any] = {
         "trace_id": span.get("trace_id"),
         "span_id": span.get("span_id"),
