@@ -100,6 +100,31 @@ def _stored_spans(url: str, trace_ids: list[str]) -> int:
     return total
 
 
+def _read_back(url: str, pid: int, trace_id: str) -> dict[str, float]:
+    """One trace read back: the raw ``traces/get`` answer (the server's part alone), then
+    ``mlflow.get_trace`` (what a user waits for: the client also parses every span)."""
+    import mlflow
+
+    meter = CpuMeter(pid)
+    meter.start()
+    r = requests.get(f"{url}/api/3.0/mlflow/traces/get", params={"trace_id": trace_id},
+                     timeout=600)
+    meter.stop()
+    r.raise_for_status()
+    out = {"http_wall_s": round(meter.wall, 3), "http_server_cpu_s": round(meter.server, 3),
+           "http_mib": round(len(r.content) / 2**20, 1)}
+    mlflow.set_tracking_uri(url)
+    try:
+        meter = CpuMeter(pid)
+        meter.start()
+        mlflow.get_trace(trace_id)
+        meter.stop()
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+    out |= {"client_wall_s": round(meter.wall, 3), "client_server_cpu_s": round(meter.server, 3)}
+    return out
+
+
 def measure(kind: str, backend: str, exports: list[tuple[str, bytes]], clients: int,
             workdir: Path) -> dict[str, Any]:
     db = databases.fresh(backend, f"otlp-{kind}", workdir)
@@ -117,7 +142,8 @@ def measure(kind: str, backend: str, exports: list[tuple[str, bytes]], clients: 
         peak.stop()
         spans = _stored_spans(url, [t for t, _ in exports])
         return {"wall_s": round(meter.wall, 3), "server_cpu_s": round(meter.server, 3),
-                "spans_stored": spans, "peak_rss_mib": round(peak.peak_rss / 2**20, 1)}
+                "spans_stored": spans, "peak_rss_mib": round(peak.peak_rss / 2**20, 1),
+                "read_back": _read_back(url, server.pid, exports[0][0])}
     finally:
         server.stop()
         databases.drop(db)
@@ -152,8 +178,15 @@ def main() -> None:
               f"{r['server_cpu_ms_per_span']:>13.3f}{r['peak_rss_mib'] or 0:>10.0f}")
     print(f"trackd/mlflow: {m['wall_s'] / t['wall_s']:.1f}x spans/s, "
           f"{m['server_cpu_s'] / t['server_cpu_s']:.1f}x less server CPU")
+    print(f"read back one trace ({args.spans} spans): raw traces/get, then mlflow.get_trace")
+    print(f"{'server':<8}{'http s':>9}{'cpu s':>9}{'MiB':>7}{'client s':>10}{'cpu s':>9}")
+    for name, r in (("trackd", t), ("mlflow", m)):
+        b = r["read_back"]
+        print(f"{name:<8}{b['http_wall_s']:>9.3f}{b['http_server_cpu_s']:>9.3f}"
+              f"{b['http_mib']:>7.1f}{b['client_wall_s']:>10.3f}{b['client_server_cpu_s']:>9.3f}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"otlp-{args.backend}.json").write_text(json.dumps(results, indent=2))
+    name = f"otlp-{args.backend}-{args.traces}x{args.spans}.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

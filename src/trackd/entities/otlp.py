@@ -23,6 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from trackd.entities.common import loads_json
 from trackd.errors import MlflowError, invalid_parameter
 
 MEDIA_TYPES = ("application/x-protobuf", "application/json")
@@ -68,7 +69,7 @@ class SpanRow:
         if raw is None:
             return None
         try:
-            return json.loads(raw)
+            return loads_json(raw)
         except ValueError:
             return raw
 
@@ -152,7 +153,7 @@ def stored_attribute(value: Any) -> str:
     of a string, object or list (what MLflow's clients send) is that JSON, not encoded again."""
     if isinstance(value, str):
         try:
-            inner = json.loads(value)
+            inner = loads_json(value)
         except ValueError:
             inner = None
         else:

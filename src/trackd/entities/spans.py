@@ -10,19 +10,9 @@ attribute it reads is the one stored.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import orjson
-
-
-def _loads(text: str) -> Any:
-    """JSON text as Python values: orjson (several times faster on a 30,000-span trace), else
-    the standard parser for what orjson refuses and Python's json writes (NaN, Infinity)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+from trackd.entities.common import loads_json as _loads
 
 
 def any_value(value: Any) -> dict[str, Any]:
