@@ -39,7 +39,7 @@ from trackd.service.runs import require_run
 from trackd.service.traces import trace_location, truncated_preview
 from trackd.store import spans as span_store
 from trackd.store import traces as store
-from trackd.store.database import Database
+from trackd.store.database import Database, insert_race_guard
 
 SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 USER_METADATA = "mlflow.trace.user"
@@ -103,7 +103,7 @@ def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
             tags |= _root_tags(root)
             metadata = _root_metadata(spans, _batch_usage(spans))
         try:
-            with conn.begin_nested():
+            with insert_race_guard(conn):
                 store.insert_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
                                    metadata)
         except IntegrityError:

@@ -48,7 +48,7 @@ from trackd.store import runs as run_store
 from trackd.store import spans as span_store
 from trackd.store import traces as store
 from trackd.store import traces_search
-from trackd.store.database import Database
+from trackd.store.database import Database, insert_race_guard
 
 _ORDER_KEYS = {"timestamp": "timestamp_ms", "timestamp_ms": "timestamp_ms",
                "execution_time": "execution_time_ms", "execution_time_ms": "execution_time_ms",
@@ -161,7 +161,7 @@ class TraceService:
             owner = store.experiment_of(conn, trace_id, lock=True)
             if owner is None:
                 try:
-                    with conn.begin_nested():
+                    with insert_race_guard(conn):
                         store.insert_trace(conn, columns, tags, metadata)
                 except IntegrityError:  # created by a concurrent request in the meantime
                     owner = store.experiment_of(conn, trace_id, lock=True)

@@ -17,6 +17,7 @@ lock, which can fail without waiting. Readers open their connections ``query_onl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import random
@@ -223,6 +224,16 @@ def _settle(job: _Job, value: Any, error: BaseException | None) -> None:
             future.set_result(value)
 
     job.loop.call_soon_threadsafe(resolve)
+
+
+def insert_race_guard(conn: Connection) -> contextlib.AbstractContextManager[Any]:
+    """Wraps an insert that a concurrent transaction may beat (the caller catches the
+    IntegrityError and goes on): a savepoint, so that the failed insert leaves the transaction
+    usable. SQLite needs none: it has one writer connection, and a failed statement there only
+    undoes itself; the hot paths that use this (span ingest, start_trace) save two statements."""
+    if conn.dialect.name == "sqlite":
+        return contextlib.nullcontext()
+    return conn.begin_nested()
 
 
 def _unavailable(exc: DBAPIError) -> MlflowError:
