@@ -31,6 +31,7 @@ from trackd.service.runs import RunService
 from trackd.service.scorers import ScorerService
 from trackd.service.spans import SpanIngestService
 from trackd.service.traces import TraceService
+from trackd.service.traces_v2 import TraceV2Service
 from trackd.service.webhook_config import SecretBox, WebhookSettings
 from trackd.service.webhook_events import WebhookDispatcher
 from trackd.service.webhooks import WebhookService
@@ -56,6 +57,7 @@ class Services:
     logged_models: LoggedModelService
     artifacts: ArtifactService
     traces: TraceService
+    traces_v2: TraceV2Service
     spans: SpanIngestService
     assessments: AssessmentService
     webhooks: WebhookService
@@ -103,6 +105,7 @@ def build_services(settings: Settings, db: Database) -> Services:
     if not db.read_only:
         experiments.ensure_default_experiment()
     runs = RunService(db, settings)
+    traces = TraceService(db)
     # Webhooks read MLflow's own MLFLOW_WEBHOOK_* variables, so one environment serves both.
     hook_settings = WebhookSettings.from_env(os.environ)
     box = SecretBox(hook_settings.encryption_key)
@@ -117,7 +120,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         model_versions=ModelVersionService(db, settings, dispatcher),
         logged_models=LoggedModelService(db, settings, runs),
         artifacts=ArtifactService(db, registry),
-        traces=TraceService(db),
+        traces=traces,
+        traces_v2=TraceV2Service(db, traces),
         spans=SpanIngestService(db),
         assessments=AssessmentService(db),
         datasets=DatasetService(db),

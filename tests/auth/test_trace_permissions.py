@@ -55,3 +55,33 @@ def test_traces_follow_their_experiments_permissions(auth_harness: Any) -> None:
                       feedback).status_code == 403
         assert h.call(ADMIN, "POST", f"{V3}/traces/{trace_id}/assessments",
                       feedback).status_code == 200
+
+
+def test_v2_trace_routes_follow_their_experiments_permissions(auth_harness: Any) -> None:
+    """The deprecated v2 routes (mlflow-skinny 2.x) need what their v3 counterparts need."""
+    v2 = "/api/2.0/mlflow"
+    with auth_harness(default_permission="NO_PERMISSIONS") as h:
+        alice, bob = h.add_user("alice"), h.add_user("bob")
+        exp = h.ok(alice, "POST", "experiments/create", {"name": "alice-v2"})["experiment_id"]
+        started = h.ok(alice, "POST", f"{v2}/traces", {"experiment_id": exp, "timestamp_ms": 1})
+        request_id = started["trace_info"]["request_id"]
+        end = {"timestamp_ms": 5, "status": "OK"}
+        denied = [
+            ("POST", f"{v2}/traces", {"experiment_id": exp}),
+            ("PATCH", f"{v2}/traces/{request_id}", end),
+            ("GET", f"{v2}/traces/{request_id}/info", None),
+            ("GET", f"{v2}/traces", {"experiment_ids": exp}),
+        ]
+        for method, path, body in denied:
+            assert h.call(bob, method, path, body).status_code == 403, (method, path)
+        h.ok(alice, "POST", "experiments/permissions/create",
+             {"experiment_id": exp, "username": bob[0], "permission": "READ"})
+        info = h.ok(bob, "GET", f"{v2}/traces/{request_id}/info")["trace_info"]
+        assert info["request_id"] == request_id
+        found = h.ok(bob, "GET", f"{v2}/traces", {"experiment_ids": exp})
+        assert [t["request_id"] for t in found["traces"]] == [request_id]
+        for method, path, body in denied[:2]:
+            assert h.call(bob, method, path, body).status_code == 403, (method, path)
+        h.ok(alice, "PATCH", f"{v2}/traces/{request_id}", end)
+        # The Databricks-only routes answer every signed-in caller alike.
+        assert h.call(bob, "GET", f"{v2}/unified-traces", None).status_code == 404

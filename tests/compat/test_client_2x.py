@@ -33,7 +33,7 @@ def python2x() -> Path:
     return python
 
 
-@pytest.mark.parametrize("script", ["workflow.py", "search.py"])
+@pytest.mark.parametrize("script", ["workflow.py", "search.py", "tracing.py"])
 def test_client_2x_script(server: ServerProcess, python2x: Path, script: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_"))}
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"

@@ -21,6 +21,7 @@ from trackd.api import (
     runs,
     scorers,
     traces,
+    traces_v2,
     webhooks,
 )
 from trackd.api import model_versions as mv
@@ -156,6 +157,14 @@ TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler]] = [
 TRACES_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/traces/link-to-run", traces.link_to_run),
     ("POST", "/mlflow/traces/link-prompts", traces.link_prompts),
+    # MLflow's deprecated v2 trace API, what mlflow-skinny 2.x clients trace with.
+    ("POST", "/mlflow/traces", traces_v2.start),
+    ("GET", "/mlflow/traces", traces_v2.search),
+    ("PATCH", "/mlflow/traces/{request_id}", traces_v2.end),
+    ("GET", "/mlflow/traces/{request_id}/info", traces_v2.get_info),
+    # Databricks-only (inference tables, SQL warehouses): mlflow server's empty 404.
+    ("GET", "/mlflow/get-online-trace-details", traces_v2.databricks_only),
+    ("GET", "/mlflow/unified-traces", traces_v2.databricks_only),
 ]
 TRACES_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/traces/batchGetInfos", traces.batch_get_infos),

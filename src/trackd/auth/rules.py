@@ -173,6 +173,9 @@ _add("GET", "/mlflow/get-trace-artifact", Rule(TRACE, R, source="request_id"))
 _add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
 _add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
 _add("POST", "/mlflow/traces/link-prompts", Rule(TRACE, U))
+# Databricks-only routes: every caller gets the same empty 404 (MLflow's auth has no rule).
+_add("GET", "/mlflow/get-online-trace-details", Rule(AUTHENTICATED))
+_add("GET", "/mlflow/unified-traces", Rule(AUTHENTICATED))
 _add("GET", "!/v1/traces", Rule(OTLP, U))
 _add("POST", "!/v1/traces", Rule(OTLP, U))
 

@@ -82,7 +82,7 @@ def _entity(columns: dict[str, Any], tags: dict[str, str], metadata: dict[str, s
 MAX_KEY_LENGTH, MAX_VALUE_LENGTH = 250, 8000
 
 
-def _string_map(name: str, value: Any) -> dict[str, str]:
+def string_map(name: str, value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(
@@ -130,8 +130,8 @@ class TraceService:
         state = info.get("state") or "STATE_UNSPECIFIED"
         if state not in STATES:
             raise invalid_parameter(f"Invalid trace state '{state}'; expected one of {STATES}")
-        tags = _string_map("tags", info.get("tags"))
-        metadata = _string_map("trace_metadata", info.get("trace_metadata"))
+        tags = string_map("tags", info.get("tags"))
+        metadata = string_map("trace_metadata", info.get("trace_metadata"))
         trace_name = tags.pop(TRACE_NAME_TAG, None)
         columns: dict[str, Any] = {
             "request_id": trace_id,

@@ -14,6 +14,7 @@ from trackd.api.openapi.spec import (
     message,
     text,
 )
+from trackd.api.openapi.traces_v2 import INFO_V2_RESPONSE, START_V2_REQUEST
 
 _TRACE_ID = {"trace_id": text("tr- followed by 32 hex digits")}
 _LOCATION = message(
@@ -65,9 +66,11 @@ V3: Operations = {
         message(traces=array(_TRACE)),
     ),
     ("POST", "/mlflow/traces"): Operation(
-        "Store a finished trace's info (StartTraceV3); its spans go to traces.json",
-        message(("trace",), trace=message(("trace_info",), trace_info=_TRACE_INFO)),
-        _WRAPPED_INFO,
+        "Store a finished trace's info (StartTraceV3, under 3.0; its spans go to traces.json) "
+        "or start a v2 trace (StartTrace, under 2.0)",
+        {"anyOf": [message(("trace",), trace=message(("trace_info",), trace_info=_TRACE_INFO)),
+                   START_V2_REQUEST]},
+        {"anyOf": [_WRAPPED_INFO, INFO_V2_RESPONSE]},
     ),
     ("GET", "/mlflow/traces/{trace_id}"): Operation(
         "Get a trace's info", message(trace_id=STRING), _WRAPPED_INFO, path_params=_TRACE_ID
