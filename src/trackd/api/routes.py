@@ -20,6 +20,7 @@ from trackd.api import (
     misc,
     runs,
     scorers,
+    trace_metrics,
     traces,
     webhooks,
 )
@@ -161,6 +162,8 @@ TRACES_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/traces/batchGetInfos", traces.batch_get_infos),
     ("POST", "/mlflow/traces", traces.start),
     ("POST", "/mlflow/traces/search", traces.search),
+    ("POST", "/mlflow/traces/metrics", trace_metrics.query),
+    ("POST", "/mlflow/traces/calculate-filter-correlation", trace_metrics.correlate),
     ("GET", "/mlflow/traces/get", traces.get),
     ("GET", "/mlflow/traces/batchGet", traces.batch_get),
     ("GET", "/mlflow/traces/{trace_id}", traces.get_info),
