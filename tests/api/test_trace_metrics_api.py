@@ -52,7 +52,7 @@ def test_percentiles_interpolate_between_tied_values(api: Any) -> None:
 def test_served_under_ajax_api_and_ignores_page_tokens(api: Any) -> None:
     exp = _seed(api, [5])
     want = {"data_points": [{"metric_name": "trace_count", "values": {"COUNT": 1.0}}]}
-    assert api.ok("POST", f"/ajax-api/3.0/mlflow/traces/metrics", _query(exp)) == want
+    assert api.ok("POST", "/ajax-api/3.0/mlflow/traces/metrics", _query(exp)) == want
     assert api.ok("POST", METRICS, _query(exp, page_token="whatever")) == want
     assert api.ok("POST", METRICS, _query(exp, max_results=0)) == {}
     # protobuf JSON may carry enums as their numbers
@@ -86,6 +86,8 @@ def test_served_under_ajax_api_and_ignores_page_tokens(api: Any) -> None:
     ({"time_interval_seconds": 60}, "start_time_ms and end_time_ms are required"),
     ({"time_interval_seconds": -5, "start_time_ms": 0, "end_time_ms": 1},
      "time_interval_seconds must be positive, got -5"),
+    ({"time_interval_seconds": 2**40, "start_time_ms": 0, "end_time_ms": 1},
+     "time_interval_seconds must be at most 9223372036"),
     ({"max_results": "x"}, "for parameter 'max_results'"),
     ({"max_results": -1}, "max_results must be at least 0"),
     ({"filters": ["run.status = 'OK'"]}, "Invalid view type 'run'"),

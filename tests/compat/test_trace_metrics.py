@@ -121,12 +121,12 @@ def test_token_usage_and_latency(seeded: Seeded) -> None:
             "SUM": sum(values), "AVG": sum(values) / len(values), "MIN": min(values),
             "MAX": max(values), "P50.0": percentile(values, 50), "P25.0": percentile(values, 25)})
     totals = [must(i.token_usage)["total_tokens"] for i in seeded.infos()]
-    [(dims, values)] = query(seeded, "TRACES", "total_tokens", [_p(95)])
-    assert dims == {} and values == approx({"P95.0": percentile(totals, 95)})
+    [(dims, p95)] = query(seeded, "TRACES", "total_tokens", [_p(95)])
+    assert dims == {} and p95 == approx({"P95.0": percentile(totals, 95)})
     latencies = [must(i.execution_duration) for i in seeded.infos()]
-    [(_, values)] = query(seeded, "TRACES", "latency", _aggs("AVG", "MIN", "MAX"))
-    assert values == approx({"AVG": sum(latencies) / 6, "MIN": min(latencies),
-                                    "MAX": max(latencies)})
+    [(_, stats)] = query(seeded, "TRACES", "latency", _aggs("AVG", "MIN", "MAX"))
+    assert stats == approx({"AVG": sum(latencies) / 6, "MIN": min(latencies),
+                            "MAX": max(latencies)})
     assert query(seeded, "TRACES", "cache_read_input_tokens", _aggs("SUM")) == []
 
 
@@ -153,7 +153,8 @@ def test_time_buckets(seeded: Seeded, seconds: int) -> None:
 def test_span_counts_costs_and_latency(seeded: Seeded) -> None:
     spans = seeded.spans()
     got = by(query(seeded, "SPANS", "span_count", COUNT, dimensions=["span_type"]), "span_type")
-    assert got == {(k,): {"COUNT": float(n)} for k, n in Counter(s.span_type for s in spans).items()}
+    types = Counter(s.span_type for s in spans)
+    assert got == {(k,): {"COUNT": float(n)} for k, n in types.items()}
     llm = [s for s in spans if s.get_attribute(SpanAttributeKey.MODEL)]
     got = by(query(seeded, "SPANS", "span_count", COUNT,
                    dimensions=["span_model_name", "span_model_provider"]),

@@ -46,12 +46,14 @@ def _one(name: str, session: str | None, model: str, provider: str, tin: int, to
 def log_traces(experiment_id: str) -> list[str]:
     """Log TRACES into the experiment; return their ids in order."""
     mlflow.set_experiment(experiment_id=experiment_id)
-    ids = []
+    ids: list[str] = []
     for name, session, model, provider, tin, tout, fails, _score in TRACES:
         with contextlib.suppress(ValueError):  # the failing trace is logged as ERROR
             _one(name, session, model, provider, tin, tout, fails)
         mlflow.flush_trace_async_logging(terminate=False)
-        ids.append(mlflow.get_last_active_trace_id())
+        trace_id = mlflow.get_last_active_trace_id()
+        assert trace_id is not None
+        ids.append(trace_id)
     human = AssessmentSource(source_type="HUMAN", source_id="rev")
     for trace_id, row in zip(ids, TRACES, strict=True):
         score = row[7]
@@ -61,6 +63,7 @@ def log_traces(experiment_id: str) -> list[str]:
         mlflow.log_feedback(trace_id=trace_id, name="relevant", value=score >= 0.5, source=human)
     # One overridden feedback: the old row turns invalid and must not be counted.
     first = mlflow.get_trace(ids[0])
+    assert first is not None
     quality = next(a for a in first.info.assessments if a.name == "quality")
     mlflow.override_feedback(trace_id=ids[0], assessment_id=quality.assessment_id, value=0.75,
                              source=human)

@@ -38,6 +38,7 @@ _FILTER_VIEW_OF = {"span": "SPANS", "assessment": "ASSESSMENTS"}
 # Kept in trace_info columns as JSON-derived numbers, not as metadata rows: MLflow compares
 # them with JSON semantics that trackd does not reproduce yet.
 _UNSUPPORTED_METADATA = frozenset({"mlflow.trace.tokenUsage", "mlflow.trace.cost"})
+_MAX_INTERVAL_SECONDS = (2**63 - 1) // 1_000_000_000
 _SMOOTHING = 0.5  # Jeffreys prior, added to each cell of the 2x2 table for npmi_smoothed
 
 
@@ -128,6 +129,10 @@ def check_query(query: MetricsQuery) -> None:
     if query.interval_seconds is not None and query.interval_seconds < 0:
         raise invalid_parameter(
             f"time_interval_seconds must be positive, got {query.interval_seconds}")
+    if query.interval_seconds and query.interval_seconds > _MAX_INTERVAL_SECONDS:
+        # span buckets are computed in nanoseconds, which must stay within 64 bits
+        raise invalid_parameter(f"time_interval_seconds must be at most {_MAX_INTERVAL_SECONDS},"
+                                f" got {query.interval_seconds}")
     if query.interval_seconds and (query.start_time_ms is None or query.end_time_ms is None):
         raise invalid_parameter(
             "start_time_ms and end_time_ms are required if time_interval_seconds is set")
