@@ -25,6 +25,7 @@ from trackd.api.openapi import (
     runs,
     scorers,
     server,
+    trace_metrics,
     traces,
     webhooks,
 )
@@ -38,8 +39,8 @@ _VERSION_PREFIX = re.compile(r"^/(?:api|ajax-api)/\d+\.\d+(?=/)")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
-_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, webhooks,
-            datasets, scorers, review)
+_MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, trace_metrics,
+            webhooks, datasets, scorers, review)
 
 _ERROR_TEXT = {
     400: "Bad request: MLflow's error JSON (usually INVALID_PARAMETER_VALUE)",
