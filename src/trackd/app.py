@@ -30,6 +30,7 @@ from trackd.service.registered_models import RegisteredModelService
 from trackd.service.runs import RunService
 from trackd.service.scorers import ScorerService
 from trackd.service.spans import SpanIngestService
+from trackd.service.trace_metrics import TraceMetricsService
 from trackd.service.traces import TraceService
 from trackd.service.traces_v2 import TraceV2Service
 from trackd.service.webhook_config import SecretBox, WebhookSettings
@@ -66,6 +67,7 @@ class Services:
     scorers: ScorerService
     issues: IssueService
     label_schemas: LabelSchemaService
+    trace_metrics: TraceMetricsService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,6 +132,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         webhooks=WebhookService(db, hook_settings, box),
         issues=IssueService(db),
         label_schemas=LabelSchemaService(db),
+        trace_metrics=TraceMetricsService(db),
         extra={"webhook_dispatcher": dispatcher},
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
     true,
 )
 
-from trackd.entities.traces import SOURCE_RUN_METADATA, TRACE_NAME_TAG
+from trackd.entities.traces import SESSION_METADATA, SOURCE_RUN_METADATA, TRACE_NAME_TAG
 from trackd.service.filters import Clause
 from trackd.store.tables import (
     entity_associations,
@@ -102,6 +102,10 @@ def condition(clause: Clause) -> ColumnElement[bool]:
         # run) or a link made by link-to-run, as in MLflow.
         return or_(_keyed(trace_request_metadata, SOURCE_RUN_METADATA, op, value),
                    _linked_run(op, value))
+    if entity == "param" and key == SESSION_METADATA:  # kept in a column, as MLflow does
+        if op in ("IS NULL", "IS NOT NULL"):
+            return _T.session_id.is_(None) if op == "IS NULL" else _T.session_id.is_not(None)
+        return _compare(_T.session_id, op, value)
     if entity == "attribute" and key == "prompt":
         return _linked_prompt(value)
     if entity == "attribute":

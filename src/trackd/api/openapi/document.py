@@ -25,6 +25,7 @@ from trackd.api.openapi import (
     runs,
     scorers,
     server,
+    trace_metrics,
     traces,
     traces_v2,
     webhooks,
@@ -40,6 +41,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)(?::path)?\}")
 
 # Resource modules in the order their tags are listed; the tag is the module's last name.
 _MODULES = (experiments, runs, logged_models, artifacts, registry, server, traces, traces_v2,
+            trace_metrics,
             webhooks, datasets, scorers, review)
 
 _ERROR_TEXT = {
