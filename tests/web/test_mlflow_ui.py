@@ -3,7 +3,8 @@ served by trackd under a static prefix, driven in headless Chromium.
 
 The pages MLflow's users live in must load with their data and without a failed GraphQL call:
 the experiment's runs, a run's overview (GraphQL ``GetRun``), its metric charts and artifacts,
-the registry, the traces tab and a trace's spans, the prompts. No API call may fail (but the
+the registry, a GenAI experiment's overview (``traces/metrics``), the traces tab and a trace's
+spans, the prompts. No API call may fail (but the
 ``users/current`` that mlflow server also answers 404 without authentication). Without the mlflow package's UI files the server refuses to start and says why.
 """
 
@@ -87,11 +88,14 @@ class Watch:
     def __init__(self, page: Any) -> None:
         self.problems: list[str] = []
         self.graphql_operations: list[str] = []
+        self.api_calls: list[str] = []
         page.on("response", self._response)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
 
     def _response(self, response: Any) -> None:
         url = response.url
+        if "/ajax-api/" in url:
+            self.api_calls.append(url.split("/ajax-api/", 1)[1].split("?")[0])
         if url.endswith("/graphql"):
             request = json.loads(response.request.post_data or "{}")
             self.graphql_operations.append(request.get("operationName") or "?")
@@ -155,6 +159,11 @@ def test_mlflow_ui_pages_work_on_trackd(browser: Any, mlflow_ui_server: ServerPr
     _open(page, mlflow_ui_server, "#/models")
     page.get_by_text("ui-model").first.wait_for(timeout=20_000)
 
+    # A GenAI experiment's overview: its trace count comes from traces/metrics.
+    _open(page, mlflow_ui_server, f"#/experiments/{experiment}/overview")
+    page.get_by_text("View traces").first.wait_for(timeout=20_000)
+    page.screenshot(path=str(SCREENSHOTS / "mlflow-ui-overview.png"))
+
     _open(page, mlflow_ui_server, f"#/experiments/{experiment}/traces")
     page.get_by_text("what is the answer?").first.wait_for(timeout=20_000)  # request preview
     page.screenshot(path=str(SCREENSHOTS / "mlflow-ui-traces.png"))
@@ -171,6 +180,7 @@ def test_mlflow_ui_pages_work_on_trackd(browser: Any, mlflow_ui_server: ServerPr
 
     assert "GetRun" in watch.graphql_operations
     assert "MlflowGetExperimentQuery" in watch.graphql_operations
+    assert "3.0/mlflow/traces/metrics" in watch.api_calls
     assert not watch.problems, watch.problems
 
 
