@@ -20,6 +20,7 @@ import asyncio
 import logging
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -230,6 +231,15 @@ def _unavailable(exc: DBAPIError) -> MlflowError:
     return MlflowError(f"The database is unavailable: {exc.orig}", TEMPORARILY_UNAVAILABLE)
 
 
+def _regexp(pattern: Any, value: Any) -> bool:
+    if pattern is None or value is None:
+        return False
+    try:
+        return re.search(pattern, value) is not None
+    except (re.error, TypeError):
+        return False
+
+
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     engine = create_engine(
         url,
@@ -250,6 +260,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         if not writer:
             cursor.execute("PRAGMA query_only=1")
         cursor.close()
+        # Trace filters' RLIKE (as MLflow's SQLite connections define it: a search, and a bad
+        # pattern matches nothing).
+        dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
