@@ -110,3 +110,10 @@ def test_bad_trace_filters(api: Any) -> None:
                 body.get("message", "")).startswith(start):
             wrong[text] = (status, body)
     assert not wrong, wrong
+    # Patterns Python takes but a database's regular expressions may not: found or refused
+    # with 400, never a server error.
+    for pattern in ("(?P<n>a)", "a{,2}", "\\p{L}", "(?<=a)b", "[[:alpha:]]"):
+        status, body = api.post(search, {"experiment_ids": [exp],
+                                         "filter": f"trace.name RLIKE '{pattern}'"})
+        assert (status == 200 or (status, body["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+                ), (pattern, status, body)

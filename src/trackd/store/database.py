@@ -17,12 +17,14 @@ lock, which can fail without waiting. Readers open their connections ``query_onl
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import random
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -231,13 +233,22 @@ def _unavailable(exc: DBAPIError) -> MlflowError:
     return MlflowError(f"The database is unavailable: {exc.orig}", TEMPORARILY_UNAVAILABLE)
 
 
-def _regexp(pattern: Any, value: Any) -> bool:
-    if pattern is None or value is None:
-        return False
+@functools.lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str] | None:
     try:
-        return re.search(pattern, value) is not None
-    except (re.error, TypeError):
+        with warnings.catch_warnings():  # FutureWarning for "[[" and the like
+            warnings.simplefilter("ignore")
+            return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _regexp(pattern: Any, value: Any) -> bool:
+    """SQLite's REGEXP, called once per row: the pattern is compiled once."""
+    if not isinstance(pattern, str) or not isinstance(value, str):
         return False
+    compiled = _pattern(pattern)
+    return compiled is not None and compiled.search(value) is not None
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Connection, and_, false, select, true
+from sqlalchemy.exc import DBAPIError
 
+from trackd.errors import invalid_parameter
 from trackd.service.trace_filters import TraceCondition, span_time_floor_ms
 from trackd.store.tables import trace_info
 from trackd.store.trace_conditions import conditions
@@ -40,4 +42,26 @@ def search_ids(conn: Connection, experiment_ids: Sequence[int],
         keys.append(_T.request_id.asc())  # a total order, so pages never overlap
     query = (select(_T.request_id).where(and_(true(), *where)).order_by(*keys)
              .offset(offset).limit(limit))
-    return [row[0] for row in conn.execute(query)]
+    try:
+        return [row[0] for row in conn.execute(query)]
+    except DBAPIError as exc:
+        if not _refused_pattern(exc):
+            raise
+        # Each database has its own regular expression dialect; a pattern Python took may
+        # still be one the database refuses: that is the filter's fault, not the server's.
+        raise invalid_parameter(
+            f"The database refused a regular expression of the filter (RLIKE): {exc.orig}"
+        ) from None
+
+
+# PostgreSQL's SQLSTATE for a bad pattern; MySQL's (3685-3699) and MariaDB's (1139) errors.
+_PG_BAD_REGEX = "2201B"
+_MYSQL_BAD_REGEX = frozenset({1139, *range(3685, 3700)})
+
+
+def _refused_pattern(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_BAD_REGEX:
+        return True
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+    return bool(args) and args[0] in _MYSQL_BAD_REGEX
