@@ -100,7 +100,7 @@ def test_search_errors_and_paging(api: Any) -> None:
     _error(api.post(search, {}), 400, "INVALID_PARAMETER_VALUE")
     _error(api.post(search, {"experiment_ids": [exp], "filter": "trace.status >>> 'x'"}), 400,
            "INVALID_PARAMETER_VALUE")
-    _error(api.post(search, {"experiment_ids": [exp], "filter": "span.name = 'x'"}), 400,
+    _error(api.post(search, {"experiment_ids": [exp], "filter": "span.foo = 'x'"}), 400,
            "INVALID_PARAMETER_VALUE")
     _error(api.post(search, {"experiment_ids": [exp], "max_results": 0}), 400,
            "INVALID_PARAMETER_VALUE")

@@ -113,26 +113,6 @@ def _logged_models(text: str) -> list[tuple[Any, ...]]:
     return out
 
 
-_TRACE_TYPES = {"tag": "tag", "attribute": "attribute", "request_metadata": "param"}
-
-
-def _traces(text: str) -> list[tuple[Any, ...]]:
-    """MLflow's trace filter parser; trackd reads trace.name and run_id as attributes (the
-    same conditions: MLflow rewrites them to the traceName tag and the sourceRun metadata),
-    and metadata clauses as its param entity (the same value rules)."""
-    out = []
-    for d in mlflow_search.SearchTraceUtils.parse_search_filter_for_search_traces(text):
-        kind, key = d["type"], d["key"]
-        if (kind, key) == ("tag", "mlflow.traceName"):
-            kind, key = "attribute", "name"
-        elif (kind, key) == ("request_metadata", "mlflow.sourceRun"):
-            kind, key = "attribute", "run_id"
-        if kind not in _TRACE_TYPES:
-            raise ValueError(f"trackd does not filter traces on {kind} yet")
-        out.append((_TRACE_TYPES[kind], key, d["comparator"].upper(), d["value"]))
-    return out
-
-
 def _evaluation_datasets(text: str) -> list[tuple[Any, ...]]:
     parsed = mlflow_search.SearchEvaluationDatasetsUtils.parse_search_filter(text)
     _get_search_datasets_filter_clauses(parsed, "sqlite")
@@ -145,7 +125,6 @@ def _evaluation_datasets(text: str) -> list[tuple[Any, ...]]:
 
 ORACLES = {
     "evaluation_datasets": _evaluation_datasets,
-    "traces": _traces,
     "runs": _runs,
     "experiments": _experiments,
     "registered_models": _registered_models,
@@ -566,47 +545,6 @@ CORPUS: dict[str, list[str]] = {
         "tag.x != 'y'",
         "name like 'x%' and tags.y ilike 'Z%'",
     ],
-    "traces": [
-        "trace.status = 'OK'",
-        "attributes.status != 'ERROR'",
-        "status = 'OK'",
-        "trace.status IN ('OK', 'ERROR')",
-        "trace.status LIKE 'O%'",
-        "trace.status > 'A'",
-        "trace.timestamp_ms > 5",
-        "trace.timestamp > 5",
-        "timestamp_ms <= 100",
-        "trace.execution_time_ms >= 10",
-        "trace.execution_time < 10",
-        "trace.timestamp_ms > 'x'",
-        "trace.timestamp_ms LIKE 5",
-        "trace.name = 'answer'",
-        "trace.name IN ('a', 'b')",
-        "trace.request_id = 'tr-1'",
-        "trace.client_request_id = 'c'",
-        "run_id = 'abc'",
-        "trace.run_id = 'abc'",
-        "tags.team = 'search'",
-        "tags.`a.b` = 'x'",
-        "tag.team != 'x'",
-        "tags.team LIKE 's%'",
-        "tags.team ILIKE 'S%'",
-        "tags.team IS NULL",
-        "tags.team IS NOT NULL",
-        "tags.team = search",
-        "tags.team > 'a'",
-        "metadata.`mlflow.source.type` = 'LOCAL'",
-        "request_metadata.x = 'y'",
-        "metadata.x IS NULL",
-        "metadata.x = 1",
-        "trace.foo = 'x'",
-        "foo.bar = 'x'",
-        "span.name = 'x'",
-        "feedback.quality = 'good'",
-        "trace.status = 'OK' AND tags.team = 'search'",
-        "trace.status = 'OK' OR tags.team = 'search'",
-        "trace.status = 'OK';",
-    ],
     "logged_models": [
         "name = 'model'",
         'name = "model"',
@@ -656,16 +594,6 @@ DIFFERENCES: dict[tuple[str, str], tuple[str, Any]] = {
     # MLflow's dataset search keeps the backticks in the key, so it can never match a tag;
     # trackd unquotes it as every other MLflow search does.
     ("evaluation_datasets", "tags.`a.b` = 'x'"): ("ok", [("tag", "a.b", "=", "x")]),
-    # Span and assessment filters are not served yet (docs/api.md): refused, never ignored.
-    ("traces", "span.name = 'x'"): ("error", None),
-    ("traces", "feedback.quality = 'good'"): ("error", None),
-    # MLflow's parser takes these and its SQL store then refuses them with the same 400
-    # (checked against mlflow server 3.18); the oracle only runs the parser.
-    ("traces", "trace.status > 'A'"): ("error", None),
-    ("traces", "trace.timestamp_ms LIKE 5"): ("error", None),
-    ("traces", "tags.team > 'a'"): ("error", None),
-    # mlflow server compares the number with a string and finds nothing; trackd says why.
-    ("traces", "trace.timestamp_ms > 'x'"): ("error", None),
     # MLflow accepts a one-element "list" with = and then fails in SQL (HTTP 500).
     ("runs", "run_id = ('a')"): ("error", None),
     # MLflow keeps the double quotes of a logged-model value, so it can never match anything.

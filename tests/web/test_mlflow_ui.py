@@ -4,8 +4,9 @@ served by trackd under a static prefix, driven in headless Chromium.
 The pages MLflow's users live in must load with their data and without a failed GraphQL call:
 the experiment's runs, a run's overview (GraphQL ``GetRun``), its metric charts and artifacts,
 the registry, a GenAI experiment's overview (``traces/metrics``), the traces tab and a trace's
-spans, the prompts. No API call may fail (but the
-``users/current`` that mlflow server also answers 404 without authentication). Without the mlflow package's UI files the server refuses to start and says why.
+spans, the prompts. No API call may fail (but the ``users/current`` that mlflow server also
+answers 404 without authentication). Without the mlflow package's UI files the server refuses
+to start and says why.
 """
 
 from __future__ import annotations

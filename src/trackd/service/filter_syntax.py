@@ -7,6 +7,7 @@ is defined by sqlparse's lexer; this module follows those lexer rules (see
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -231,3 +232,54 @@ def split_clauses(text: str, *, quote_invalid: bool = True) -> list[RawClause]:
                 f"Invalid comparison clause. Expected 'Identifier' found '{raw.lhs.text}'"
             )
     return raws
+
+
+# ---------------------------------------------------------------------------------------------
+# Values as MLflow reads them, whatever the search.
+
+
+def strip_quotes(text: str, *, required: bool = False) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if required:
+        raise invalid_parameter(
+            "Parameter value is either not quoted or unidentified quote types used for string "
+            f"value {text}. Use either single or double quotes."
+        )
+    return text
+
+
+def trim_backticks(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "`" else text
+
+
+def parse_number(text: str, kind: str) -> int | float:
+    if kind == "float":
+        return float(text)
+    value = int(text)
+    # Beyond 64 bits no database driver can bind an integer; as a float it still compares.
+    return value if -(2**63) <= value < 2**63 else float(value)
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    # MLflow reads the parenthesis as a Python literal: ('a', "b") and ('a',) are lists, and
+    # adjacent strings concatenate as in Python.
+    try:
+        parsed = ast.literal_eval(text)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        raise invalid_parameter(
+            "While parsing a list in the query, expected a non-empty list of string values, "
+            "but got ill-formed list."
+        ) from None
+    items = parsed if isinstance(parsed, tuple) else (parsed,)
+    if not items:
+        raise invalid_parameter(
+            "While parsing a list in the query, expected a non-empty list of string values, "
+            "but got empty list"
+        )
+    if not all(isinstance(x, str) for x in items):
+        raise invalid_parameter(
+            "While parsing a list in the query, expected string value, punctuation, or "
+            f"whitespace, but got different type in list: {items}"
+        )
+    return items

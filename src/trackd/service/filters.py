@@ -18,7 +18,6 @@ What each search allows (entities, keys, comparators, value types) is data: one
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +26,11 @@ from trackd.errors import MlflowError, invalid_parameter
 from trackd.service.filter_syntax import (
     Operand,
     RawClause,
+    parse_list,
+    parse_number,
     split_clauses,
+    strip_quotes,
+    trim_backticks,
 )
 
 Value = float | int | str | tuple[str | int, ...] | None
@@ -160,30 +163,6 @@ RULES: dict[str, Rules] = {
         attr_value_error="Only the '{{'version_number'}}' attributes support comparison with "
         "numeric values.",
     ),
-    # Traces (MLflow's SearchTraceUtils): metadata clauses take the param entity, whose value
-    # rules (quoted strings, IS [NOT] NULL) are the same; span, assessment and issue clauses
-    # are not served yet (docs/api.md).
-    "traces": Rules(
-        "traces",
-        {"tag": "tag", "tags": "tag", "attribute": "attribute", "attributes": "attribute",
-         "trace": "attribute", "metadata": "param", "request_metadata": "param"},
-        "Invalid entity type '{}'. Valid values are ['tag', 'tags', 'attribute', "
-        "'attributes', 'trace', 'metadata', 'request_metadata']",
-        frozenset({"status", "request_id", "client_request_id", "name", "run_id", "prompt"}),
-        frozenset({"timestamp_ms", "execution_time_ms"}),
-        {"timestamp": "timestamp_ms", "execution_time": "execution_time_ms"},
-        list_attrs=frozenset({"status", "request_id", "client_request_id", "name", "run_id"}),
-        # prompt = "name/version": traces linked to that prompt version (link-prompts).
-        key_ops={"prompt": frozenset({"="})},
-        null_entities=frozenset({"param", "tag"}),
-        ops={
-            "param": STRING_OPS | NULL_OPS,
-            "tag": STRING_OPS | NULL_OPS,
-            "string": STRING_OPS | LIST_OPS,
-            "numeric": NUMERIC_OPS,
-        },
-        trim_entity_backticks=True,
-    ),
     "logged_models": Rules(
         "logged_models",
         {"attributes": "attribute", "metrics": "metric", "params": "param", "tags": "tag"},
@@ -227,21 +206,6 @@ def _show(values: frozenset[str] | set[str]) -> str:
     return "{" + ", ".join(repr(v) for v in sorted(values)) + "}"
 
 
-def _strip_quotes(text: str, *, required: bool = False) -> str:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    if required:
-        raise invalid_parameter(
-            "Parameter value is either not quoted or unidentified quote types used for string "
-            f"value {text}. Use either single or double quotes."
-        )
-    return text
-
-
-def _trim_backticks(text: str) -> str:
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "`" else text
-
-
 def _check_attribute(rules: Rules, key: str) -> None:
     valid = rules.string_attrs | rules.numeric_attrs | set(rules.attr_aliases)
     if key not in valid:
@@ -261,19 +225,19 @@ def identify(rules: Rules, text: str) -> tuple[str, str]:
         if entity is None:
             raise invalid_parameter(rules.entity_error.format(m[1] if m else text))
         # MLflow strips backticks only; a "double-quoted" key would never match anything.
-        key = _strip_quotes(key.strip("`")) if m else key.strip("`")
+        key = strip_quotes(key.strip("`")) if m else key.strip("`")
     else:
         prefix, dot, key = text.partition(".")
         if not dot:
             entity, key = "attribute", text
         else:
-            name = _trim_backticks(prefix) if rules.trim_entity_backticks else prefix
+            name = trim_backticks(prefix) if rules.trim_entity_backticks else prefix
             if (found := rules.entities.get(name)) is None:
                 raise invalid_parameter(rules.entity_error.format(name))
             entity = found
         if entity == "attribute" and rules.check_key_before_unquoting:
             _check_attribute(rules, key)
-        key = _trim_backticks(_strip_quotes(key))
+        key = trim_backticks(strip_quotes(key))
     if entity == "attribute":
         _check_attribute(rules, key)
         key = rules.attr_aliases.get(key, key)
@@ -282,38 +246,6 @@ def identify(rules: Rules, text: str) -> tuple[str, str]:
             f"Invalid dataset key '{key}' specified. Valid keys are '{_show(rules.dataset_keys)}'"
         )
     return entity, key
-
-
-def _number(text: str, kind: str) -> int | float:
-    if kind == "float":
-        return float(text)
-    value = int(text)
-    # Beyond 64 bits no database driver can bind an integer; as a float it still compares.
-    return value if -(2**63) <= value < 2**63 else float(value)
-
-
-def _parse_list(text: str) -> tuple[str, ...]:
-    # MLflow reads the parenthesis as a Python literal: ('a', "b") and ('a',) are lists, and
-    # adjacent strings concatenate as in Python.
-    try:
-        parsed = ast.literal_eval(text)
-    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
-        raise invalid_parameter(
-            "While parsing a list in the query, expected a non-empty list of string values, "
-            "but got ill-formed list."
-        ) from None
-    items = parsed if isinstance(parsed, tuple) else (parsed,)
-    if not items:
-        raise invalid_parameter(
-            "While parsing a list in the query, expected a non-empty list of string values, "
-            "but got empty list"
-        )
-    if not all(isinstance(x, str) for x in items):
-        raise invalid_parameter(
-            "While parsing a list in the query, expected string value, punctuation, or "
-            f"whitespace, but got different type in list: {items}"
-        )
-    return items
 
 
 def _is_numeric(rules: Rules, entity: str, key: str) -> bool:
@@ -327,46 +259,46 @@ def _value(rules: Rules, entity: str, key: str, rhs: Operand) -> Value:
         if _is_numeric(rules, entity, key):
             if kind not in ("int", "float"):
                 raise invalid_parameter(f"Expected numeric value type for {key}. Found {text}")
-            return float(text) if entity == "metric" else _number(text, kind)
+            return float(text) if entity == "metric" else parse_number(text, kind)
         if kind == "paren":
-            return _parse_list(text)
-        return text.strip("'") if kind == "str" else _strip_quotes(text)
+            return parse_list(text)
+        return text.strip("'") if kind == "str" else strip_quotes(text)
     if entity == "metric":
         if kind in ("int", "float"):
             return float(text)
         raise invalid_parameter(f"Expected numeric value type for metric. Found {text}")
     if entity in ("param", "tag"):
         if quoted:
-            return _strip_quotes(text, required=True)
+            return strip_quotes(text, required=True)
         noun = "parameter" if entity == "param" else "tag"
         raise invalid_parameter(
             f"Expected a quoted string value for {noun} (e.g. 'my-value'). Got value {text}"
         )
     if entity == "dataset":
         if quoted:
-            return _strip_quotes(text, required=True)
+            return strip_quotes(text, required=True)
         if kind == "paren":
-            return _parse_list(text)
+            return parse_list(text)
         raise invalid_parameter(
             f"Expected a quoted string value for dataset attributes. Got value {text}"
         )
     if key in rules.numeric_attrs:
         if kind in ("int", "float"):
-            return _number(text, kind)
+            return parse_number(text, kind)
         if quoted and rules.numbers_from_strings:
-            return _strip_quotes(text, required=True)
+            return strip_quotes(text, required=True)
         raise invalid_parameter(
             f"Expected numeric value type for numeric attribute: {key}. Found {text}"
         )
     if quoted:
-        return _strip_quotes(text, required=True)
+        return strip_quotes(text, required=True)
     if kind == "paren":
         if rules.list_attrs is not None and key not in rules.list_attrs:
             raise invalid_parameter(
                 f"Only {sorted(rules.list_attrs)} attributes support comparison with a list of "
                 "quoted string values."
             )
-        return _parse_list(text)
+        return parse_list(text)
     raise invalid_parameter(rules.attr_value_error.format(text))
 
 

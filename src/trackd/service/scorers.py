@@ -28,7 +28,7 @@ from trackd.errors import (
 )
 from trackd.service.clock import now_ms
 from trackd.service.experiments import require_active_experiment
-from trackd.service.filters import parse_filter
+from trackd.service.trace_filters import parse_trace_filter
 from trackd.store import scorers as store
 from trackd.store.database import Database
 
@@ -221,7 +221,7 @@ class ScorerService:
         if not 0.0 <= sample_rate <= 1.0:
             raise invalid_parameter(f"sample_rate must be between 0.0 and 1.0, got {sample_rate}")
         if filter_string:
-            parse_filter("traces", filter_string)  # refused as a trace search would refuse it
+            parse_trace_filter(filter_string)  # refused as a trace search would refuse it
 
         def work(conn: Connection) -> OnlineScoringConfig:
             scorer_id = self._scorer_id(conn, experiment_id, name)

@@ -24,7 +24,7 @@ from trackd.entities.trace_metrics import (
 from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.filter_syntax import split_clauses
-from trackd.service.filters import parse_filter
+from trackd.service.trace_filters import parse_trace_filter
 from trackd.store import trace_metrics as store
 from trackd.store.database import Database
 
@@ -180,9 +180,9 @@ class TraceMetricsService:
     async def correlate(self, experiment_ids: Sequence[str], filter1: str, filter2: str,
                         base_filter: str | None) -> Correlation:
         ids = [v.parse_experiment_id(e) for e in experiment_ids]
-        first = parse_filter("traces", filter1)
-        second = parse_filter("traces", filter2)
-        base = parse_filter("traces", base_filter) if base_filter else ()
+        first = parse_trace_filter(filter1)
+        second = parse_trace_filter(filter2)
+        base = parse_trace_filter(base_filter) if base_filter else ()
 
         def work(conn: Connection) -> tuple[int, int, int, int]:
             return store.correlation_counts(conn, ids, base, first, second)

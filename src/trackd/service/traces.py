@@ -40,9 +40,9 @@ from trackd.service.artifact_paths import join_uri
 from trackd.service.assessments import insert_new, parse_new
 from trackd.service.clock import now_ms
 from trackd.service.experiments import check_active_experiment, require_experiment
-from trackd.service.filters import parse_filter
 from trackd.service.order_by import check_key_count, split_entry
 from trackd.service.paging import check_max_results, decode_token, encode_token, fingerprint
+from trackd.service.trace_filters import parse_trace_filter
 from trackd.store import assessments as assessment_store
 from trackd.store import runs as run_store
 from trackd.store import spans as span_store
@@ -280,7 +280,7 @@ class TraceService:
         if not ids:
             raise invalid_parameter("At least one experiment ID (location) must be specified.")
         limit = check_max_results("traces", max_results)
-        clauses = parse_filter("traces", filter_string or None)
+        clauses = parse_trace_filter(filter_string or None)
         keys = _order_keys(order_by)
         query = fingerprint(ids, filter_string or "", list(order_by))
         offset = int(decode_token(page_token, query).get("offset", 0)) if page_token else 0

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import random
+import re
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -241,6 +244,24 @@ def _unavailable(exc: DBAPIError) -> MlflowError:
     return MlflowError(f"The database is unavailable: {exc.orig}", TEMPORARILY_UNAVAILABLE)
 
 
+@functools.lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    try:
+        with warnings.catch_warnings():  # FutureWarning for "[[" and the like
+            warnings.simplefilter("ignore")
+            return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _regexp(pattern: Any, value: Any) -> bool:
+    """SQLite's REGEXP, called once per row: the pattern is compiled once."""
+    if not isinstance(pattern, str) or not isinstance(value, str):
+        return False
+    compiled = _pattern(pattern)
+    return compiled is not None and compiled.search(value) is not None
+
+
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     engine = create_engine(
         url,
@@ -261,6 +282,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         if not writer:
             cursor.execute("PRAGMA query_only=1")
         cursor.close()
+        # Trace filters' RLIKE (as MLflow's SQLite connections define it: a search, and a bad
+        # pattern matches nothing).
+        dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -36,9 +36,9 @@ from trackd.entities.trace_metrics import (
     MetricFilter,
     MetricsQuery,
 )
-from trackd.service.filters import Clause
-from trackd.store import traces_search
+from trackd.service.trace_filters import TraceCondition, span_time_floor_ms
 from trackd.store.tables import trace_info
+from trackd.store.trace_conditions import conditions
 
 _INT64_MAX = 2**63 - 1
 _NS_PER_MS = 1_000_000
@@ -91,23 +91,20 @@ def _measured(view: str, metric: str) -> Any:
     return _A.assessment_id if metric == "assessment_count" else _A.aggregate_value
 
 
-def _trace_condition(f: MetricFilter) -> ColumnElement[bool]:
-    """A ``trace.*`` filter over ``trace_info`` (tags and metadata as trace search reads them)."""
+def _trace_condition(f: MetricFilter, dialect: str) -> ColumnElement[bool]:
+    """A ``trace.*`` filter over ``trace_info``: tags and metadata as trace search reads them
+    (``mlflow.sourceRun`` also finds traces linked to the run later, as its run_id rule)."""
     if f.entity == "status":
         return _T.status == f.value
-    if f.entity == "metadata" and f.key == "mlflow.sourceRun":
-        # traced inside the run, or linked to it later: trace search's run_id rule
-        return traces_search.condition(Clause("attribute", "run_id", "=", f.value))
-    entity = "param" if f.entity == "metadata" else f.entity  # trace search's name for it
-    return traces_search.condition(Clause(entity, str(f.key), "=", f.value))
+    return conditions([TraceCondition(f.entity, str(f.key), "=", f.value)], dialect, (), None)[0]
 
 
-def _filter_condition(view: str, f: MetricFilter) -> ColumnElement[bool]:
+def _filter_condition(view: str, f: MetricFilter, dialect: str) -> ColumnElement[bool]:
     if f.view == "span":
         return {"name": _S.name, "status": _S.status, "type": _S.type}[f.entity] == f.value
     if f.view == "assessment":
         return (_A.name if f.entity == "name" else _A.assessment_type) == f.value
-    cond = _trace_condition(f)
+    cond = _trace_condition(f, dialect)
     if view == "ASSESSMENTS":  # the assessment's trace must match
         return exists().where(_T.request_id == _A.trace_id, cond)
     return cond
@@ -146,7 +143,7 @@ def _bucket(q: MetricsQuery) -> Any:
     return column // width * width
 
 
-def _base(q: MetricsQuery) -> tuple[Any, list[ColumnElement[bool]]]:
+def _base(q: MetricsQuery, dialect: str) -> tuple[Any, list[ColumnElement[bool]]]:
     """FROM clause and WHERE conditions (scope, filters, range, non-null value)."""
     ids = list(q.experiment_ids)
     if q.view_type == "ASSESSMENTS":
@@ -158,7 +155,7 @@ def _base(q: MetricsQuery) -> tuple[Any, list[ColumnElement[bool]]]:
     else:
         source = trace_info
         where = [_T.experiment_id.in_(ids)]
-    where += [_filter_condition(q.view_type, f) for f in q.filters]
+    where += [_filter_condition(q.view_type, f, dialect) for f in q.filters]
     where += _time_range(q)
     where.append(_measured(q.view_type, q.metric_name).is_not(None))
     return source, where
@@ -185,8 +182,8 @@ def _percentile(p: float, value: Any, rank: Any, size: Any) -> Any:
     return below + (above - below) * (func.max(position) - below_index)
 
 
-def _statement(q: MetricsQuery) -> tuple[Any, list[str]]:
-    source, where = _base(q)
+def _statement(q: MetricsQuery, dialect: str) -> tuple[Any, list[str]]:
+    source, where = _base(q, dialect)
     groups: list[tuple[str, Any]] = []
     if q.interval_seconds:
         groups.append((TIME_BUCKET, _bucket(q)))
@@ -232,7 +229,7 @@ def _bucket_time(ms: Any) -> str:
 def query_metrics(conn: Connection, q: MetricsQuery) -> list[DataPoint]:
     if not q.experiment_ids or q.max_results == 0:
         return []  # no experiment: nothing; max_results 0: mlflow's LIMIT 0
-    stmt, labels = _statement(q)
+    stmt, labels = _statement(q, conn.dialect.name)
     points = []
     for row in conn.execute(stmt):
         dims = {name: row[i] for i, name in enumerate(labels)}
@@ -247,21 +244,26 @@ def query_metrics(conn: Connection, q: MetricsQuery) -> list[DataPoint]:
     return points
 
 
-def correlation_counts(conn: Connection, experiment_ids: Sequence[int], base: Sequence[Clause],
-                       first: Sequence[Clause], second: Sequence[Clause]
-                       ) -> tuple[int, int, int, int]:
+def correlation_counts(conn: Connection, experiment_ids: Sequence[int],
+                       base: tuple[TraceCondition, ...], first: tuple[TraceCondition, ...],
+                       second: tuple[TraceCondition, ...]) -> tuple[int, int, int, int]:
     """(traces in scope, matching the first filter, the second, both); scope = the experiments'
     traces matching ``base``."""
     if not experiment_ids:
         return 0, 0, 0, 0
-    one = and_(sa.true(), *[traces_search.condition(c) for c in first])
-    two = and_(sa.true(), *[traces_search.condition(c) for c in second])
+    dialect = conn.dialect.name
+
+    def where(parsed: tuple[TraceCondition, ...]) -> list[ColumnElement[bool]]:
+        return conditions(parsed, dialect, experiment_ids, span_time_floor_ms(parsed))
+
+    one = and_(sa.true(), *where(first))
+    two = and_(sa.true(), *where(second))
 
     def tally(cond: Any) -> Any:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     stmt = sa.select(func.count(), tally(one), tally(two), tally(and_(one, two))).where(
         _T.experiment_id.in_(list(experiment_ids)),
-        *[traces_search.condition(c) for c in base])
+        *where(base))
     row = conn.execute(stmt).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])

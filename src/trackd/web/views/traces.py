@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from trackd.errors import MlflowError
-from trackd.service.filters import parse_filter
+from trackd.service.trace_filters import parse_trace_filter
 
 
 async def traces_page(ui: Any, request: Request, experiment_id: str) -> Response:
@@ -25,7 +25,7 @@ async def traces_page(ui: Any, request: Request, experiment_id: str) -> Response
     text = request.query_params.get("filter", "")
     error = None
     try:
-        parse_filter("traces", text or None)  # shown inline; the script searches only if valid
+        parse_trace_filter(text or None)  # shown inline; the script searches only if valid
     except MlflowError as exc:
         error = exc.message
     return ui.page(request, "traces.html", experiment=experiment, filter=text, error=error)
