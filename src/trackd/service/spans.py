@@ -45,6 +45,9 @@ SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 USER_METADATA = "mlflow.trace.user"
 TOKEN_USAGE_ATTRIBUTE = "mlflow.chat.tokenUsage"
 _USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+# Summed only when some span reports them (as mlflow server does).
+_CACHE_USAGE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens",
+                     "cache_creation_input_tokens_above_1hr")
 # Tags the server keeps for itself: a span attribute may not set them.
 _RESERVED_TAGS = (SPANS_LOCATION_TAG, ARTIFACT_LOCATION_TAG)
 
@@ -220,8 +223,11 @@ def _summed(reporting: list[tuple[str, str | None, str]],
             usage = _usage_of(content)
             for key in _USAGE_KEYS:
                 totals[key] += usage.get(key, 0)
-    if not totals["total_tokens"]:
-        totals["total_tokens"] = totals["input_tokens"] + totals["output_tokens"]
+            for key in _CACHE_USAGE_KEYS:
+                if key in usage:
+                    totals[key] = totals.get(key, 0) + usage[key]
+    # The total is the sum of the totals spans report, not recomputed from input and output
+    # (mlflow server leaves it 0 when only input or output counts were reported).
     return totals
 
 
@@ -233,5 +239,5 @@ def _usage_of(content: str) -> dict[str, int]:
         return {}
     if not isinstance(usage, dict):
         return {}
-    return {k: int(usage[k]) for k in _USAGE_KEYS
+    return {k: int(usage[k]) for k in (*_USAGE_KEYS, *_CACHE_USAGE_KEYS)
             if isinstance(usage.get(k), int | float) and not isinstance(usage.get(k), bool)}
