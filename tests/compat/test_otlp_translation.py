@@ -280,3 +280,37 @@ def test_other_frameworks(client: MlflowClient, experiment_id: str, tracking_uri
     assert spans["laminar"].attributes["mlflow.llm.provider"] == "acme"
     assert trace.info.token_usage == {"input_tokens": 17, "output_tokens": 3,
                                       "total_tokens": 18, "cache_read_input_tokens": 5}
+
+
+def test_previews_of_chat_shaped_and_long_values(client: MlflowClient, experiment_id: str,
+                                                 tracking_uri: str) -> None:
+    def chat(tracer: Any, root: Span) -> None:
+        root.set_attributes({
+            "openinference.span.kind": "LLM",
+            "input.value": json.dumps({"messages": [
+                {"role": "system", "content": "be brief"}, {"role": "user", "content": "2+2?"},
+                {"role": "assistant", "content": "4"},
+                {"role": "user", "content": [{"type": "text", "text": "and 3+3?"}]}]}),
+            "output.value": json.dumps({"choices": [
+                {"message": {"role": "assistant", "content": "6"}}]})})
+
+    trace = _send(tracking_uri, experiment_id, chat, 1, client)
+    assert (trace.info.request_preview, trace.info.response_preview) == ("and 3+3?", "6")
+
+    def long(tracer: Any, root: Span) -> None:
+        root.set_attributes({"input.value": "é" * 1200, "output.value": "x" * 998})
+
+    trace = _send(tracking_uri, experiment_id, long, 1, client)
+    # The stored value is JSON: its quotes count.
+    assert trace.info.request_preview == '"' + "é" * 996 + "..."
+    assert trace.info.response_preview == '"' + "x" * 998 + '"'  # exactly 1000
+
+    def unencoded(tracer: Any, root: Span) -> None:
+        # Spring AI's event values are stored as sent: a number is no preview, for either.
+        root.set_attribute("gen_ai.operation.name", "chat")
+        root.add_event("gen_ai.content.prompt", {"gen_ai.prompt": "spring in"})
+        root.add_event("gen_ai.content.completion", {"gen_ai.completion": 42})
+
+    trace = _send(tracking_uri, experiment_id, unencoded, 1, client)
+    assert (trace.info.request_preview, trace.info.response_preview) == ("spring in", None)
+    assert trace.data.spans[0].outputs == 42

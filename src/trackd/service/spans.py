@@ -35,8 +35,9 @@ from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
 from trackd.service.experiments import check_active_experiment
+from trackd.service.previews import NoPreview, preview
 from trackd.service.runs import require_run
-from trackd.service.traces import trace_location, truncated_preview
+from trackd.service.traces import trace_location
 from trackd.store import spans as span_store
 from trackd.store import traces as store
 from trackd.store.database import Database
@@ -153,11 +154,14 @@ def _root_columns(root: SpanRow) -> dict[str, Any]:
     if root.end_ns:
         # Milliseconds of the end minus milliseconds of the start, as MLflow computes it.
         out["execution_time_ms"] = max(0, root.end_ns // 1_000_000 - root.start_ns // 1_000_000)
-    for column, key in (("request_preview", otlp.INPUTS_ATTRIBUTE),
-                        ("response_preview", otlp.OUTPUTS_ATTRIBUTE)):
-        raw = root.attributes.get(key)
-        if raw is not None:
-            out[column] = truncated_preview(raw)
+    try:
+        for column, key, role in (("request_preview", otlp.INPUTS_ATTRIBUTE, "user"),
+                                  ("response_preview", otlp.OUTPUTS_ATTRIBUTE, "assistant")):
+            text = preview(root.attributes.get(key), role)
+            if text is not None:
+                out[column] = text
+    except NoPreview:
+        pass  # as in MLflow: no preview from this value on, a request preview already made stays
     return out
 
 
