@@ -11,7 +11,10 @@ deflate-compressed. Each span becomes what ``mlflow server`` stores for it:
   send attribute values that are JSON already (``"\\"LLM\\""``); those are stored once-encoded,
   not twice, and so is a JSON object or list that another OpenTelemetry SDK sent as a string;
 - the columns MLflow searches on: name, type (``mlflow.spanType``), status, times, model name
-  and provider, and costs (``mlflow.llm.cost``).
+  and provider, and costs (``mlflow.llm.cost``);
+- other instrumentations' attributes (OpenTelemetry GenAI, OpenInference, Traceloop, ...)
+  translated into MLflow's span type, inputs, outputs, token usage and model, as mlflow server
+  does (trackd.entities.otel_translation).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trackd.entities.common import loads_json
+from trackd.entities.otel_translation import translate
 from trackd.errors import MlflowError, invalid_parameter
 
 MEDIA_TYPES = ("application/x-protobuf", "application/json")
@@ -187,6 +191,13 @@ def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
     trace_id = "tr-" + span.trace_id.hex()
     attributes = _attributes(span.attributes)
     attributes[REQUEST_ID_ATTRIBUTE] = json.dumps(trace_id)
+    # The type column keeps the type the span was sent with; MLflow's translation of other
+    # instrumentations' attributes only reaches the stored attributes (and model columns).
+    sent_type = attributes.get(SPAN_TYPE_ATTRIBUTE)
+    events = [{"name": e.name, "time_unix_nano": e.time_unix_nano,
+               "attributes": {kv.key: decode_any(kv.value) for kv in e.attributes}}
+              for e in span.events]
+    translate(attributes, events)
     status_name, status = _STATUS.get(span.status.code, _STATUS[0])
     end = span.end_time_unix_nano or None
     content = {
@@ -197,9 +208,7 @@ def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
         "kind": _KINDS.get(span.kind, "SPAN_KIND_INTERNAL"),
         "start_time_unix_nano": span.start_time_unix_nano,
         "end_time_unix_nano": end,
-        "events": [{"name": e.name, "time_unix_nano": e.time_unix_nano,
-                    "attributes": {kv.key: decode_any(kv.value) for kv in e.attributes}}
-                   for e in span.events],
+        "events": events,
         "status": {"code": status_name, "message": span.status.message},
         "attributes": attributes,
         "links": [],
@@ -219,12 +228,19 @@ def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
         attributes=attributes,
         resource=resource,
     )
-    span_type = row.attribute(SPAN_TYPE_ATTRIBUTE)
+    span_type = None if sent_type is None else _decoded(sent_type)
     row.type = str(span_type)[:500] if span_type is not None else None
     row.model_name = _dimension(row.attribute("mlflow.llm.model"))
     row.model_provider = _dimension(row.attribute("mlflow.llm.provider"))
     row.costs = _costs(row.attribute("mlflow.llm.cost"))
     return row
+
+
+def _decoded(raw: str) -> Any:
+    try:
+        return loads_json(raw)
+    except ValueError:
+        return raw
 
 
 def _dimension(value: Any) -> str | None:

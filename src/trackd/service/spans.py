@@ -35,8 +35,9 @@ from trackd.errors import invalid_parameter
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
 from trackd.service.experiments import check_active_experiment
+from trackd.service.previews import NoPreview, preview
 from trackd.service.runs import require_run
-from trackd.service.traces import trace_location, truncated_preview
+from trackd.service.traces import trace_location
 from trackd.store import spans as span_store
 from trackd.store import traces as store
 from trackd.store.database import Database, insert_race_guard
@@ -45,6 +46,9 @@ SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 USER_METADATA = "mlflow.trace.user"
 TOKEN_USAGE_ATTRIBUTE = "mlflow.chat.tokenUsage"
 _USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+# Summed only when some span reports them (as mlflow server does).
+_CACHE_USAGE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens",
+                     "cache_creation_input_tokens_above_1hr")
 # Tags the server keeps for itself: a span attribute may not set them.
 _RESERVED_TAGS = (SPANS_LOCATION_TAG, ARTIFACT_LOCATION_TAG)
 
@@ -150,11 +154,14 @@ def _root_columns(root: SpanRow) -> dict[str, Any]:
     if root.end_ns:
         # Milliseconds of the end minus milliseconds of the start, as MLflow computes it.
         out["execution_time_ms"] = max(0, root.end_ns // 1_000_000 - root.start_ns // 1_000_000)
-    for column, key in (("request_preview", otlp.INPUTS_ATTRIBUTE),
-                        ("response_preview", otlp.OUTPUTS_ATTRIBUTE)):
-        raw = root.attributes.get(key)
-        if raw is not None:
-            out[column] = truncated_preview(raw)
+    try:
+        for column, key, role in (("request_preview", otlp.INPUTS_ATTRIBUTE, "user"),
+                                  ("response_preview", otlp.OUTPUTS_ATTRIBUTE, "assistant")):
+            text = preview(root.attributes.get(key), role)
+            if text is not None:
+                out[column] = text
+    except NoPreview:
+        pass  # as in MLflow: no preview from this value on, a request preview already made stays
     return out
 
 
@@ -220,8 +227,11 @@ def _summed(reporting: list[tuple[str, str | None, str]],
             usage = _usage_of(content)
             for key in _USAGE_KEYS:
                 totals[key] += usage.get(key, 0)
-    if not totals["total_tokens"]:
-        totals["total_tokens"] = totals["input_tokens"] + totals["output_tokens"]
+            for key in _CACHE_USAGE_KEYS:
+                if key in usage:
+                    totals[key] = totals.get(key, 0) + usage[key]
+    # The total is the sum of the totals spans report, not recomputed from input and output
+    # (mlflow server leaves it 0 when only input or output counts were reported).
     return totals
 
 
@@ -233,5 +243,5 @@ def _usage_of(content: str) -> dict[str, int]:
         return {}
     if not isinstance(usage, dict):
         return {}
-    return {k: int(usage[k]) for k in _USAGE_KEYS
+    return {k: int(usage[k]) for k in (*_USAGE_KEYS, *_CACHE_USAGE_KEYS)
             if isinstance(usage.get(k), int | float) and not isinstance(usage.get(k), bool)}
