@@ -27,6 +27,7 @@ from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
 from trackd.service.registered_models import RegisteredModelService
+from trackd.service.review_queues import ReviewQueueService
 from trackd.service.runs import RunService
 from trackd.service.scorers import ScorerService
 from trackd.service.spans import SpanIngestService
@@ -64,6 +65,7 @@ class Services:
     scorers: ScorerService
     issues: IssueService
     label_schemas: LabelSchemaService
+    review_queues: ReviewQueueService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -126,6 +128,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         webhooks=WebhookService(db, hook_settings, box),
         issues=IssueService(db),
         label_schemas=LabelSchemaService(db),
+        review_queues=ReviewQueueService(db),
         extra={"webhook_dispatcher": dispatcher},
     )
 

@@ -18,6 +18,7 @@ from trackd.api import (
     logged_models,
     metrics,
     misc,
+    review_queues,
     runs,
     scorers,
     traces,
@@ -217,6 +218,17 @@ REVIEW_V3: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/label-schemas/get-by-name", label_schemas.get_by_name),
     ("GET", "/mlflow/label-schemas/list", label_schemas.list_schemas),
     ("PATCH", "/mlflow/label-schemas/update", label_schemas.update),
+    ("POST", "/mlflow/review-queues/create", review_queues.create),
+    ("POST", "/mlflow/review-queues/delete", review_queues.delete),
+    ("GET", "/mlflow/review-queues/get", review_queues.get),
+    ("GET", "/mlflow/review-queues/get-by-name", review_queues.get_by_name),
+    ("POST", "/mlflow/review-queues/get-or-create-user", review_queues.get_or_create_user),
+    ("POST", "/mlflow/review-queues/items/add", review_queues.add_items),
+    ("GET", "/mlflow/review-queues/items/list", review_queues.list_items),
+    ("POST", "/mlflow/review-queues/items/remove", review_queues.remove_items),
+    ("POST", "/mlflow/review-queues/items/set-status", review_queues.set_item_status),
+    ("GET", "/mlflow/review-queues/list", review_queues.list_queues),
+    ("POST", "/mlflow/review-queues/update", review_queues.update),
 ]
 # MLflow serves its issue-detection job routes under /ajax-api/3.0 only.
 REVIEW_AJAX_V3: list[tuple[str, str, Handler]] = [

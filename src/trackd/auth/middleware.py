@@ -37,7 +37,8 @@ _ADMIN_ONLY_PREFIXES = ("/graphql", "/gateway", "/api/", "/ajax-api/")
 _BODY_HOOKS = {rules.SCOPE_EXPERIMENT_IDS, rules.DROP_MODEL_GRANTS, rules.RENAME_MODEL_GRANTS}
 _RESPONSE_HOOKS = {rules.GRANT_EXPERIMENT, rules.GRANT_MODEL, rules.DROP_MODEL_GRANTS,
                    rules.RENAME_MODEL_GRANTS}
-_FILTER_HOOKS = {rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS}
+_FILTER_HOOKS = {rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS,
+                 rules.FILTER_REVIEW_QUEUES}
 
 
 def unauthenticated() -> Response:
