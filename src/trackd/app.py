@@ -16,6 +16,7 @@ from trackd.api.routes import api_routes
 from trackd.artifacts.registry import ArtifactRegistry
 from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
+from trackd.service.artifact_transfers import ArtifactTransferService
 from trackd.service.artifacts import ArtifactService
 from trackd.service.assessments import AssessmentService
 from trackd.service.dataset_records import DatasetRecordService
@@ -56,6 +57,7 @@ class Services:
     model_versions: ModelVersionService
     logged_models: LoggedModelService
     artifacts: ArtifactService
+    artifact_transfers: ArtifactTransferService
     traces: TraceService
     spans: SpanIngestService
     assessments: AssessmentService
@@ -105,6 +107,7 @@ def build_services(settings: Settings, db: Database) -> Services:
     if not db.read_only:
         experiments.ensure_default_experiment()
     runs = RunService(db, settings)
+    artifacts = ArtifactService(db, registry)
     # Webhooks read MLflow's own MLFLOW_WEBHOOK_* variables, so one environment serves both.
     hook_settings = WebhookSettings.from_env(os.environ)
     box = SecretBox(hook_settings.encryption_key)
@@ -118,7 +121,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         registered_models=RegisteredModelService(db, dispatcher),
         model_versions=ModelVersionService(db, settings, dispatcher),
         logged_models=LoggedModelService(db, settings, runs),
-        artifacts=ArtifactService(db, registry),
+        artifacts=artifacts,
+        artifact_transfers=ArtifactTransferService(artifacts),
         traces=TraceService(db),
         spans=SpanIngestService(db),
         assessments=AssessmentService(db),

@@ -7,6 +7,7 @@ under ``3.0`` instead.
 
 from __future__ import annotations
 
+from trackd.api import artifact_transfers as transfers
 from trackd.api import (
     artifacts,
     assessments,
@@ -73,6 +74,8 @@ MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
      artifacts.list_model_artifacts),
     ("GET", "/mlflow/logged-models/{model_id}/artifacts/files", artifacts.get_model_artifact),
     ("GET", "/mlflow/artifacts/list", artifacts.list_run_artifacts),
+    ("POST", "/mlflow/artifacts/presigned-download-url", transfers.presigned_download_url),
+    ("POST", "/mlflow/artifacts/presigned-upload-url", transfers.presigned_upload_url),
     ("GET", "/mlflow-artifacts/artifacts", artifacts.proxied_list),
     ("GET", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_download),
     ("PUT", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_upload),
@@ -99,6 +102,7 @@ AJAX_V2: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/metrics/get-history-bulk", metrics.get_history_bulk),
     ("GET", "/mlflow/gateway-proxy", misc.gateway_proxy),
     ("POST", "/mlflow/gateway-proxy", misc.gateway_proxy),
+    ("POST", "/mlflow/upload-artifact", transfers.upload_artifact),
 ]
 AJAX_V3: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),

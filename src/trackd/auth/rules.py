@@ -125,7 +125,7 @@ _add("GET", "/mlflow-artifacts/presigned/{artifact_path:path}", Rule(ARTIFACT, R
 _add("GET", "/mlflow/artifacts/list", Rule(RUN, R))
 _add("POST", "/mlflow/artifacts/presigned-download-url", Rule(RUN, R))
 _add("POST", "/mlflow/artifacts/presigned-upload-url", Rule(PRESIGNED_UPLOAD, U))
-_add("POST", "/mlflow/upload-artifact", Rule(RUN, U, source="run_uuid", from_query=True))
+_add("POST", "/mlflow/upload-artifact", Rule(RUN, U, from_query=True))  # run_id or run_uuid
 _add("GET", "!/get-artifact", Rule(RUN, R))
 _add("GET", "!/model-versions/get-artifact", Rule(MODEL, R))
 
