@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .conftest import ADMIN
+
 RQ = "/api/3.0/mlflow/review-queues"
 
 
@@ -84,3 +86,29 @@ def test_owner_reviewers_and_experiment_grants_decide(auth_harness: Any) -> None
         assert changed["review_queue"]["created_by"] == "bob"
         assert _status(h, bob, "POST", "update", {**by_id, "name": "Bob's"}) == 200
         assert _status(h, alice, "POST", "delete", by_id) == 200
+
+
+def test_a_custom_queue_cannot_take_a_username(auth_harness: Any) -> None:
+    with auth_harness(default_permission="NO_PERMISSIONS") as h:
+        alice, bob = h.add_user("alice"), h.add_user("Bob")
+        exp = h.ok(alice, "POST", "experiments/create", {"name": "alice-names"})["experiment_id"]
+        for who in (alice, ADMIN):  # admins are held to it too
+            resp = h.call(who, "POST", f"{RQ}/create", {
+                "experiment_id": exp, "name": " bob ", "queue_type": "CUSTOM"})
+            assert resp.status_code == 400, resp.text
+            assert resp.json()["message"] == (
+                "'Bob' is a registered user. A custom review queue cannot use a username as "
+                "its name; assign that user to a queue instead.")
+        # A user's own queue is named after them, as it should be.
+        mine = h.ok(alice, "POST", f"{RQ}/create", {"experiment_id": exp, "name": "bob",
+                                                    "queue_type": "USER"})["review_queue"]
+        assert mine["users"] == ["bob"]
+        team = h.ok(alice, "POST", f"{RQ}/create", {"experiment_id": exp, "name": "Team",
+                                                    "queue_type": "CUSTOM"})["review_queue"]
+        resp = h.call(alice, "POST", f"{RQ}/update", {"queue_id": team["queue_id"],
+                                                      "name": "ALICE"})
+        assert resp.status_code == 400 and "cannot be renamed to a username" in resp.json()[
+            "message"]
+        # Refused by permission first: a stranger learns nothing about usernames.
+        assert h.call(bob, "POST", f"{RQ}/update", {"queue_id": team["queue_id"],
+                                                    "name": "alice"}).status_code == 403

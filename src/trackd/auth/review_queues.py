@@ -18,7 +18,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from trackd.auth import store as auth_store
 from trackd.auth.permissions import Permission
+from trackd.auth.service import AuthService
+from trackd.errors import invalid_parameter
 from trackd.store.database import Database
 
 VIEW, SHAPE, PRUNE, ADD, REVIEW = "view", "shape", "prune", "add", "review"
@@ -94,3 +97,26 @@ def filter_listed(perm: Permission, username: str, body: bytes) -> bytes:
     else:
         data.pop("review_queues", None)
     return orjson.dumps(data)
+
+
+async def refuse_username_as_name(auth: AuthService, fields: dict[str, Any], *,
+                                  renaming: bool) -> None:
+    """A CUSTOM queue named after a registered user would shadow that user's own USER queue:
+    MLflow refuses it for everyone, admins included, once the caller is otherwise allowed."""
+    name = fields.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return
+    if renaming:
+        queue_id = fields.get("queue_id")
+        queue = await facts(auth.lookups.db, queue_id) if isinstance(queue_id, str) else None
+        if queue is None or queue.kind != "custom":
+            return
+    elif fields.get("queue_type") not in ("CUSTOM", 2):
+        return
+    wanted = name.strip().lower()
+    users = await auth.db.read(auth_store.list_users)
+    matched = next((u.username for u in users if u.username.strip().lower() == wanted), None)
+    if matched is not None:
+        action = "be renamed to a username" if renaming else "use a username as its name"
+        raise invalid_parameter(f"'{matched}' is a registered user. A custom review queue "
+                                f"cannot {action}; assign that user to a queue instead.")

@@ -53,6 +53,7 @@ FILTER_EXPERIMENTS = "filter_experiments"
 FILTER_MODELS = "filter_models"
 FILTER_VERSIONS = "filter_versions"
 FILTER_REVIEW_QUEUES = "filter_review_queues"  # READ-only callers list the queues they review
+QUEUE_NAME_NOT_USER = "queue_name_not_user"  # a CUSTOM queue may not take a username
 SCOPE_EXPERIMENT_IDS = "scope_experiment_ids"  # runs/search, logged-models/search
 CHECK_SOURCE = "check_source"  # a new model version's source must be readable (auth/sources.py)
 
@@ -222,13 +223,13 @@ _add("GET", "/mlflow/label-schemas/list", Rule(EXPERIMENT, R))
 _add("PATCH", "/mlflow/label-schemas/update", Rule(LABEL_SCHEMA, M))
 _add("DELETE", "/mlflow/label-schemas/delete", Rule(LABEL_SCHEMA, M))
 _RQ = "/mlflow/review-queues"
-_add("POST", f"{_RQ}/create", Rule(EXPERIMENT, U))
+_add("POST", f"{_RQ}/create", Rule(EXPERIMENT, U, hook=QUEUE_NAME_NOT_USER))
 _add("POST", f"{_RQ}/get-or-create-user", Rule(EXPERIMENT, U))
 _add("GET", f"{_RQ}/list", Rule(EXPERIMENT, R, hook=FILTER_REVIEW_QUEUES))
 _add("GET", f"{_RQ}/get", Rule(REVIEW_QUEUE, "view"))
 _add("GET", f"{_RQ}/get-by-name", Rule(REVIEW_QUEUE, "view"))
 _add("GET", f"{_RQ}/items/list", Rule(REVIEW_QUEUE, "view"))
-_add("POST", f"{_RQ}/update", Rule(REVIEW_QUEUE, "shape"))
+_add("POST", f"{_RQ}/update", Rule(REVIEW_QUEUE, "shape", hook=QUEUE_NAME_NOT_USER))
 _add("POST", f"{_RQ}/delete", Rule(REVIEW_QUEUE, "prune"))
 _add("POST", f"{_RQ}/items/remove", Rule(REVIEW_QUEUE, "prune"))
 _add("POST", f"{_RQ}/items/add", Rule(REVIEW_QUEUE, "add"))
