@@ -16,6 +16,7 @@ from trackd.api.routes import api_routes
 from trackd.artifacts.registry import ArtifactRegistry
 from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
+from trackd.service.artifact_transfers import ArtifactTransferService
 from trackd.service.artifacts import ArtifactService
 from trackd.service.assessments import AssessmentService
 from trackd.service.dataset_records import DatasetRecordService
@@ -27,6 +28,7 @@ from trackd.service.logged_models import LoggedModelService
 from trackd.service.metrics import MetricService
 from trackd.service.model_versions import ModelVersionService
 from trackd.service.registered_models import RegisteredModelService
+from trackd.service.review_queues import ReviewQueueService
 from trackd.service.runs import RunService
 from trackd.service.scorers import ScorerService
 from trackd.service.spans import SpanIngestService
@@ -57,6 +59,7 @@ class Services:
     model_versions: ModelVersionService
     logged_models: LoggedModelService
     artifacts: ArtifactService
+    artifact_transfers: ArtifactTransferService
     traces: TraceService
     traces_v2: TraceV2Service
     spans: SpanIngestService
@@ -68,6 +71,7 @@ class Services:
     issues: IssueService
     label_schemas: LabelSchemaService
     trace_metrics: TraceMetricsService
+    review_queues: ReviewQueueService
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,6 +112,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         experiments.ensure_default_experiment()
     runs = RunService(db, settings)
     traces = TraceService(db)
+    artifacts = ArtifactService(db, registry)
     # Webhooks read MLflow's own MLFLOW_WEBHOOK_* variables, so one environment serves both.
     hook_settings = WebhookSettings.from_env(os.environ)
     box = SecretBox(hook_settings.encryption_key)
@@ -121,7 +126,8 @@ def build_services(settings: Settings, db: Database) -> Services:
         registered_models=RegisteredModelService(db, dispatcher),
         model_versions=ModelVersionService(db, settings, dispatcher),
         logged_models=LoggedModelService(db, settings, runs),
-        artifacts=ArtifactService(db, registry),
+        artifacts=artifacts,
+        artifact_transfers=ArtifactTransferService(artifacts),
         traces=traces,
         traces_v2=TraceV2Service(db, traces),
         spans=SpanIngestService(db),
@@ -133,6 +139,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         issues=IssueService(db),
         label_schemas=LabelSchemaService(db),
         trace_metrics=TraceMetricsService(db),
+        review_queues=ReviewQueueService(db),
         extra={"webhook_dispatcher": dispatcher},
     )
 

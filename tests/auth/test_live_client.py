@@ -151,3 +151,35 @@ def test_2x_legacy_grant_endpoints(as_user, compat_target: str) -> None:  # type
     got = call("GET", "registered-models/permissions/get",
                params={"name": "rm", "username": "frank"})
     assert got["registered_model_permission"]["permission"] == "READ"
+
+
+def test_review_queue_owners_and_reviewers(as_user) -> None:  # type: ignore[no-untyped-def]
+    from mlflow.server.auth.client import AuthServiceClient
+    from mlflow.tracing.client import TracingClient
+
+    admin = as_user(ADMIN)
+    exp = admin.create_experiment("auth-queues")
+    users = AuthServiceClient(mlflow.get_tracking_uri())
+    users.create_user("quinn", "quinn-password-123")
+    users.create_user("rita", "rita-password-123")
+    users.grant_user_permission("quinn", "experiment", exp, "EDIT")
+
+    as_user(("quinn", "quinn-password-123"))
+    owner = TracingClient()
+    queue = owner._create_review_queue(exp, name="Work", queue_type="custom", users=["rita"])
+    assert queue.created_by == "quinn"  # the signed-in user, never the body
+    with pytest.raises(MlflowException, match="is a registered user"):
+        owner._create_review_queue(exp, name="Rita", queue_type="custom")
+    with pytest.raises(MlflowException, match="403|Permission denied"):
+        owner._set_review_queue_item_status(queue.queue_id, item_id="tr-x", status="complete")
+    assert owner._update_review_queue(queue.queue_id, name="Work 2").name == "Work 2"
+
+    as_user(("rita", "rita-password-123"))  # READ by default, and a reviewer of the queue
+    reviewer = TracingClient()
+    assert reviewer._get_review_queue(queue.queue_id).name == "Work 2"
+    assert [q.queue_id for q in reviewer._list_review_queues(exp)] == [queue.queue_id]
+    with pytest.raises(MlflowException, match="403|Permission denied"):
+        reviewer._delete_review_queue(queue.queue_id)
+    with pytest.raises(MlflowException, match="403|Permission denied"):
+        reviewer._set_review_queue_item_status(queue.queue_id, item_id="tr-x",
+                                               status="complete")

@@ -7,6 +7,7 @@ under ``3.0`` instead.
 
 from __future__ import annotations
 
+from trackd.api import artifact_transfers as transfers
 from trackd.api import (
     artifacts,
     assessments,
@@ -18,6 +19,7 @@ from trackd.api import (
     logged_models,
     metrics,
     misc,
+    review_queues,
     runs,
     scorers,
     trace_metrics,
@@ -74,6 +76,8 @@ MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
      artifacts.list_model_artifacts),
     ("GET", "/mlflow/logged-models/{model_id}/artifacts/files", artifacts.get_model_artifact),
     ("GET", "/mlflow/artifacts/list", artifacts.list_run_artifacts),
+    ("POST", "/mlflow/artifacts/presigned-download-url", transfers.presigned_download_url),
+    ("POST", "/mlflow/artifacts/presigned-upload-url", transfers.presigned_upload_url),
     ("GET", "/mlflow-artifacts/artifacts", artifacts.proxied_list),
     ("GET", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_download),
     ("PUT", "/mlflow-artifacts/artifacts/{artifact_path:path}", artifacts.proxied_upload),
@@ -100,6 +104,7 @@ AJAX_V2: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/metrics/get-history-bulk", metrics.get_history_bulk),
     ("GET", "/mlflow/gateway-proxy", misc.gateway_proxy),
     ("POST", "/mlflow/gateway-proxy", misc.gateway_proxy),
+    ("POST", "/mlflow/upload-artifact", transfers.upload_artifact),
 ]
 AJAX_V3: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),
@@ -229,6 +234,17 @@ REVIEW_V3: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/label-schemas/get-by-name", label_schemas.get_by_name),
     ("GET", "/mlflow/label-schemas/list", label_schemas.list_schemas),
     ("PATCH", "/mlflow/label-schemas/update", label_schemas.update),
+    ("POST", "/mlflow/review-queues/create", review_queues.create),
+    ("POST", "/mlflow/review-queues/delete", review_queues.delete),
+    ("GET", "/mlflow/review-queues/get", review_queues.get),
+    ("GET", "/mlflow/review-queues/get-by-name", review_queues.get_by_name),
+    ("POST", "/mlflow/review-queues/get-or-create-user", review_queues.get_or_create_user),
+    ("POST", "/mlflow/review-queues/items/add", review_queues.add_items),
+    ("GET", "/mlflow/review-queues/items/list", review_queues.list_items),
+    ("POST", "/mlflow/review-queues/items/remove", review_queues.remove_items),
+    ("POST", "/mlflow/review-queues/items/set-status", review_queues.set_item_status),
+    ("GET", "/mlflow/review-queues/list", review_queues.list_queues),
+    ("POST", "/mlflow/review-queues/update", review_queues.update),
 ]
 # MLflow serves its issue-detection job routes under /ajax-api/3.0 only.
 REVIEW_AJAX_V3: list[tuple[str, str, Handler]] = [

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackd.api import nul
 from trackd.api._http import error_response, fields_from_pairs, json_response
-from trackd.auth import api, api_roles, rules
+from trackd.auth import api, api_roles, review_queues, rules
 from trackd.auth import targets as resolve
 from trackd.auth.service import AuthService
 from trackd.auth.sources import source_denial
@@ -37,7 +37,8 @@ _ADMIN_ONLY_PREFIXES = ("/graphql", "/gateway", "/api/", "/ajax-api/")
 _BODY_HOOKS = {rules.SCOPE_EXPERIMENT_IDS, rules.DROP_MODEL_GRANTS, rules.RENAME_MODEL_GRANTS}
 _RESPONSE_HOOKS = {rules.GRANT_EXPERIMENT, rules.GRANT_MODEL, rules.DROP_MODEL_GRANTS,
                    rules.RENAME_MODEL_GRANTS}
-_FILTER_HOOKS = {rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS}
+_FILTER_HOOKS = {rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS,
+                 rules.FILTER_REVIEW_QUEUES}
 
 
 def unauthenticated() -> Response:
@@ -130,6 +131,9 @@ class AuthMiddleware:
             if denial is not None:
                 await denial(scope, receive, send)
                 return
+        if rule.hook == rules.QUEUE_NAME_NOT_USER:  # for admins too, as in MLflow
+            await review_queues.refuse_username_as_name(
+                self.auth, fields, renaming=path.endswith("/update"))
         if rule.hook == rules.SCOPE_EXPERIMENT_IDS and not user.is_admin:
             scoped = await resolve.scope_experiment_ids(self.auth, user, fields)
             if scoped is None:

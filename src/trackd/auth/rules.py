@@ -29,6 +29,8 @@ ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experim
 TRACE = "trace"  # a trace id, looked up to its experiment
 ISSUE = "issue"  # issue_id path parameter, looked up to its experiment
 LABEL_SCHEMA = "label_schema"  # schema_id field, looked up to its experiment
+REVIEW_QUEUE = "review_queue"  # queue_id (or experiment_id + name): action is a mode of
+# auth/review_queues.py, which adds the queue's owner and reviewers to the experiment's grant
 TRACES = "traces"  # a list of trace ids (field named in `source`): every one must pass
 TRACE_START = "trace_start"  # the experiment a new trace goes into
 TRACES_SEARCH = "traces_search"  # experiment ids named by a trace search
@@ -50,6 +52,8 @@ RENAME_MODEL_GRANTS = "rename_model_grants"
 FILTER_EXPERIMENTS = "filter_experiments"
 FILTER_MODELS = "filter_models"
 FILTER_VERSIONS = "filter_versions"
+FILTER_REVIEW_QUEUES = "filter_review_queues"  # READ-only callers list the queues they review
+QUEUE_NAME_NOT_USER = "queue_name_not_user"  # a CUSTOM queue may not take a username
 SCOPE_EXPERIMENT_IDS = "scope_experiment_ids"  # runs/search, logged-models/search
 CHECK_SOURCE = "check_source"  # a new model version's source must be readable (auth/sources.py)
 
@@ -122,7 +126,7 @@ _add("GET", "/mlflow-artifacts/presigned/{artifact_path:path}", Rule(ARTIFACT, R
 _add("GET", "/mlflow/artifacts/list", Rule(RUN, R))
 _add("POST", "/mlflow/artifacts/presigned-download-url", Rule(RUN, R))
 _add("POST", "/mlflow/artifacts/presigned-upload-url", Rule(PRESIGNED_UPLOAD, U))
-_add("POST", "/mlflow/upload-artifact", Rule(RUN, U, source="run_uuid", from_query=True))
+_add("POST", "/mlflow/upload-artifact", Rule(RUN, U, from_query=True))  # run_id or run_uuid
 _add("GET", "!/get-artifact", Rule(RUN, R))
 _add("GET", "!/model-versions/get-artifact", Rule(MODEL, R))
 
@@ -223,6 +227,18 @@ _add("GET", "/mlflow/label-schemas/get-by-name", Rule(EXPERIMENT, R))
 _add("GET", "/mlflow/label-schemas/list", Rule(EXPERIMENT, R))
 _add("PATCH", "/mlflow/label-schemas/update", Rule(LABEL_SCHEMA, M))
 _add("DELETE", "/mlflow/label-schemas/delete", Rule(LABEL_SCHEMA, M))
+_RQ = "/mlflow/review-queues"
+_add("POST", f"{_RQ}/create", Rule(EXPERIMENT, U, hook=QUEUE_NAME_NOT_USER))
+_add("POST", f"{_RQ}/get-or-create-user", Rule(EXPERIMENT, U))
+_add("GET", f"{_RQ}/list", Rule(EXPERIMENT, R, hook=FILTER_REVIEW_QUEUES))
+_add("GET", f"{_RQ}/get", Rule(REVIEW_QUEUE, "view"))
+_add("GET", f"{_RQ}/get-by-name", Rule(REVIEW_QUEUE, "view"))
+_add("GET", f"{_RQ}/items/list", Rule(REVIEW_QUEUE, "view"))
+_add("POST", f"{_RQ}/update", Rule(REVIEW_QUEUE, "shape", hook=QUEUE_NAME_NOT_USER))
+_add("POST", f"{_RQ}/delete", Rule(REVIEW_QUEUE, "prune"))
+_add("POST", f"{_RQ}/items/remove", Rule(REVIEW_QUEUE, "prune"))
+_add("POST", f"{_RQ}/items/add", Rule(REVIEW_QUEUE, "add"))
+_add("POST", f"{_RQ}/items/set-status", Rule(REVIEW_QUEUE, "review"))
 
 # The server itself
 _add("GET", "/mlflow/server-info", Rule(PUBLIC))

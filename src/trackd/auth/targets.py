@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
 from trackd.api._http import error_response
-from trackd.auth import rules
+from trackd.auth import review_queues, rules
 from trackd.auth.service import AuthService
 from trackd.auth.store import User
 from trackd.errors import missing_parameter, not_found
@@ -111,6 +111,8 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
         schema_id = _required(fields, "schema_id")
         ok = await _experiment_allows(
             auth, user, await lookups.experiment_of("label_schema", schema_id), action)
+    elif target == rules.REVIEW_QUEUE:
+        ok = await _review_queue_allows(auth, user, rule.action, fields)
     elif target == rules.TRACES:
         ids = value(fields, rule.source or "trace_ids", as_list=True) or []
         ok = bool(ids)
@@ -152,6 +154,23 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     else:
         ok = False
     return None if ok else _forbidden()
+
+
+async def _review_queue_allows(auth: AuthService, user: User, mode: str,
+                               fields: dict[str, Any]) -> bool:
+    queue_id = value(fields, "queue_id")
+    if queue_id is not None or mode != review_queues.VIEW:
+        queue = await review_queues.facts(auth.lookups.db, _required(fields, "queue_id"))
+        if queue is None:
+            return False  # not an existence oracle
+    else:  # get-by-name
+        experiment_id = _required(fields, "experiment_id")
+        queue = await review_queues.facts(auth.lookups.db, experiment_id=experiment_id,
+                                          name=_required(fields, "name"))
+        if queue is None:  # a reader may learn the name is free: the handler answers 404
+            return await _experiment_allows(auth, user, experiment_id, "read")
+    perm = await auth.permission(user, "experiment", queue.experiment_id)
+    return review_queues.allows(mode, perm, queue, user.username, fields)
 
 
 def _artifact_experiment(raw: Any) -> str | None:
@@ -222,6 +241,9 @@ async def after(auth: AuthService, user: User, rule: rules.Rule, fields: dict[st
         await auth.drop_model_grants(str(value(fields, "name")))
     elif hook == rules.RENAME_MODEL_GRANTS and value(fields, "new_name") is not None:
         await auth.rename_model_grants(str(value(fields, "name")), str(value(fields, "new_name")))
+    elif hook == rules.FILTER_REVIEW_QUEUES:
+        perm = await auth.permission(user, "experiment", str(value(fields, "experiment_id")))
+        return review_queues.filter_listed(perm, user.username, body)
     elif hook in (rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS):
         return await _filtered(auth, user, hook, data)
     return body

@@ -146,7 +146,7 @@ def check_instruction(instruction: str | None) -> None:
                                 f"got {len(instruction)}.")
 
 
-def _offset(token: str | None) -> int:
+def mlflow_offset(token: str | None) -> int:
     """MLflow's list token: base64 of ``{"offset": n}`` (kept, so paging survives a swap)."""
     if not token:
         return 0
@@ -163,7 +163,7 @@ def _offset(token: str | None) -> int:
     return offset
 
 
-def _token(offset: int) -> str:
+def mlflow_token(offset: int) -> str:
     return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
@@ -233,7 +233,7 @@ class LabelSchemaService:
         if not 1 <= limit <= _MAX_RESULTS:
             raise invalid_parameter(f"max_results must be between 1 and {_MAX_RESULTS}. See the "
                                     "API docs for more information about request parameters.")
-        offset = _offset(page_token)
+        offset = mlflow_offset(page_token)
         exp = parse_experiment_id(experiment_id)
 
         def work(conn: Connection) -> tuple[list[LabelSchema], str | None]:
@@ -243,7 +243,7 @@ class LabelSchemaService:
             if not store.has_default(conn, exp) and store.by_name(conn, exp, DEFAULT_NAME) is None:
                 store.insert(conn, _default_schema(exp))
             rows = store.page(conn, exp, offset, limit + 1)
-            token = _token(offset + limit) if len(rows) > limit else None
+            token = mlflow_token(offset + limit) if len(rows) > limit else None
             return rows[:limit], token
 
         return await self.db.write(work)

@@ -199,6 +199,10 @@ def delete_traces(conn: Connection, trace_ids: Sequence[str]) -> int:
     for name, column in TRACE_CHILDREN:
         child = sa.table(name, sa.column(column))
         conn.execute(delete(child).where(child.c[column].in_(ids)))
+    # Review-queue items name their trace without a foreign key; MLflow drops them with the
+    # trace, so a queue never offers a trace that is gone.
+    items = sa.table("review_queue_items", sa.column("item_type"), sa.column("item_id"))
+    conn.execute(delete(items).where(items.c.item_type == "trace", items.c.item_id.in_(ids)))
     return int(conn.execute(delete(trace_info).where(_T.request_id.in_(ids))).rowcount)
 
 

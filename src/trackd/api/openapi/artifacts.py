@@ -21,6 +21,8 @@ _RUN_ID = text("32 hex digits; one of run_id and run_uuid is required", min_leng
 _PROXY_ERRORS = (400, 404, 503)
 _MPU = "/mlflow-artifacts/mpu"
 _FILES = message(files=array(ref("FileInfo")))
+_SIGNED = message(("presigned_url",), presigned_url=STRING,
+                  headers={"type": "object", "additionalProperties": STRING}, file_size=INT64)
 
 OPERATIONS: Operations = {
     ("GET", "/mlflow/artifacts/list"): Operation(
@@ -93,6 +95,25 @@ OPERATIONS: Operations = {
         ),
         path_params=_PATH,
         errors=(*_PROXY_ERRORS, 501),
+    ),
+    ("POST", "/mlflow/artifacts/presigned-download-url"): Operation(
+        "A presigned URL to download a run's file straight from cloud storage (S3, Azure)",
+        message(("run_id", "path"), run_id=STRING, path=NAME, expiration=INT64),
+        _SIGNED,
+        errors=(400, 404, 501),
+    ),
+    ("POST", "/mlflow/artifacts/presigned-upload-url"): Operation(
+        "A presigned upload URL for a run's or a logged model's file: checked, then 501 "
+        "(no trackd store signs uploads yet)",
+        message(("path",), run_id=STRING, model_id=STRING, path=NAME, expiration=INT64),
+        _SIGNED,
+        errors=(400, 404, 501),
+    ),
+    ("POST", "/mlflow/upload-artifact"): Operation(
+        "The web UI's upload of one file (at most 10 MB) into a run: the body is the file "
+        "(/ajax-api only)",
+        message(("path",), run_id=_RUN_ID, run_uuid=_RUN_ID, path=NAME),
+        kind="upload",
     ),
     ("GET", "/get-artifact"): Operation(
         "Download a run artifact, as the web UI does",

@@ -147,7 +147,8 @@ def _operation(route: Route, tag: str, op: Operation, auth: bool) -> dict[str, A
     ]
     if op.kind == "download":
         parameters.append(_RANGE_HEADER)
-    if op.request is not None and route.method == "GET":
+    # GET fields, and the fields of an upload whose body is the file, are in the query string.
+    if op.request is not None and (route.method == "GET" or op.kind == "upload"):
         required = set(op.request.get("required", ()))
         parameters += [
             {"name": name, "in": "query", "required": name in required, "schema": schema}

@@ -1,4 +1,5 @@
-"""Review entities (MLflow 3.18; api/issues.py): issues found in an experiment's traces."""
+"""Review entities (MLflow 3.18; api/issues.py, api/label_schemas.py, api/review_queues.py):
+issues found in an experiment's traces, the questions reviewers answer and their review queues."""
 
 from __future__ import annotations
 
@@ -116,5 +117,85 @@ OPERATIONS.update({
     ),
     ("DELETE", "/mlflow/label-schemas/delete"): Operation(
         "Delete a label schema (no-op when it does not exist)", _SCHEMA_ID,
+    ),
+})
+
+_QUEUE = message(
+    ("queue_id", "experiment_id", "name", "queue_type"),
+    queue_id=STRING, experiment_id=STRING, name=STRING, queue_type=enum(("USER", "CUSTOM")),
+    created_by=STRING, creation_time_ms=INT64, last_update_time_ms=INT64,
+    users=array(STRING), schema_ids=array(STRING),
+)
+_ONE_QUEUE = message(("review_queue",), review_queue=_QUEUE)
+_QUEUE_ID = message(("queue_id",), queue_id=STRING)
+_STATUS_NAME = enum(("PENDING", "COMPLETE", "DECLINED"))
+_ITEM = message(
+    ("queue_id", "item_id", "item_type", "status"),
+    queue_id=STRING, item_id=STRING, item_type=enum(("TRACE",)), status=_STATUS_NAME,
+    completed_by=STRING, completed_time_ms=INT64, creation_time_ms=INT64,
+    last_update_time_ms=INT64,
+)
+_ITEM_IDS = array(limited(50, min_length=1))
+_USERS = array(limited(250, min_length=1))
+_RQ = "/mlflow/review-queues"
+
+OPERATIONS.update({
+    ("POST", f"{_RQ}/create"): Operation(
+        "Create a review queue (USER: one reviewer's own; CUSTOM: named, with reviewers and "
+        "questions)",
+        message(("experiment_id", "name", "queue_type"), experiment_id=STRING,
+                name=limited(250, min_length=1), queue_type=enum(("USER", "CUSTOM")),
+                users=_USERS, schema_ids=array(limited(36, min_length=1))),
+        _ONE_QUEUE,
+    ),
+    ("POST", f"{_RQ}/get-or-create-user"): Operation(
+        "A reviewer's own USER queue, made on first call",
+        message(("experiment_id", "user"), experiment_id=STRING,
+                user=limited(250, min_length=1)),
+        _ONE_QUEUE,
+    ),
+    ("GET", f"{_RQ}/get"): Operation("Get a review queue by id", _QUEUE_ID, _ONE_QUEUE),
+    ("GET", f"{_RQ}/get-by-name"): Operation(
+        "Get a review queue by experiment and name (case-insensitive)",
+        message(("experiment_id", "name"), experiment_id=STRING, name=STRING), _ONE_QUEUE,
+    ),
+    ("GET", f"{_RQ}/list"): Operation(
+        "List an experiment's review queues, newest first",
+        message(("experiment_id",), experiment_id=STRING, user=STRING, item_id=STRING,
+                max_results=INT64, page_token=STRING),
+        message(review_queues=array(_QUEUE), next_page_token=STRING),
+    ),
+    ("POST", f"{_RQ}/update"): Operation(
+        "Rename a CUSTOM queue, give it a new owner, or replace its reviewers or questions "
+        "(each list only with its update_* flag)",
+        message(("queue_id",), queue_id=STRING, name=limited(250, min_length=1),
+                new_owner=limited(250, min_length=1), users=_USERS, update_users=BOOLEAN,
+                schema_ids=array(STRING), update_schema_ids=BOOLEAN),
+        _ONE_QUEUE,
+    ),
+    ("POST", f"{_RQ}/delete"): Operation(
+        "Delete a review queue with its items (no-op when it does not exist)", _QUEUE_ID,
+    ),
+    ("POST", f"{_RQ}/items/add"): Operation(
+        "Add traces of the queue's experiment to a queue (idempotent)",
+        message(("queue_id", "item_ids"), queue_id=STRING, item_ids=_ITEM_IDS,
+                item_type=enum(("TRACE",))),
+        message(items=array(_ITEM)),
+    ),
+    ("GET", f"{_RQ}/items/list"): Operation(
+        "List a queue's items, newest first",
+        message(("queue_id",), queue_id=STRING, status=_STATUS_NAME, max_results=INT64,
+                page_token=STRING),
+        message(items=array(_ITEM), next_page_token=STRING),
+    ),
+    ("POST", f"{_RQ}/items/remove"): Operation(
+        "Remove items from a queue (unknown items are ignored)",
+        message(("queue_id", "item_ids"), queue_id=STRING, item_ids=_ITEM_IDS),
+    ),
+    ("POST", f"{_RQ}/items/set-status"): Operation(
+        "Set an item's review status (COMPLETE/DECLINED record who reviewed it)",
+        message(("queue_id", "item_id", "status"), queue_id=STRING, item_id=STRING,
+                status=_STATUS_NAME, completed_by=limited(250)),
+        message(("item",), item=_ITEM),
     ),
 })
