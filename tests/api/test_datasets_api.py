@@ -11,18 +11,12 @@ import uuid
 from typing import Any
 
 import pytest
+from support.answers import expect_error as _error
 
 from .conftest import Api
 
 V3 = "/api/3.0/mlflow/datasets"
 UNKNOWN = "d-" + "0" * 32
-
-
-def _error(result: tuple[int, Any], status: int, code: str) -> str:
-    got_status, body = result
-    assert got_status == status, body
-    assert body["error_code"] == code, body
-    return str(body["message"])
 
 
 def _dataset(api: Api, **fields: Any) -> dict[str, Any]:

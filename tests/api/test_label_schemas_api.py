@@ -10,15 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
+from support.answers import expect_error as _error
 
 LS = "/api/3.0/mlflow/label-schemas"
-
-
-def _error(result: tuple[int, Any], status: int, code: str) -> str:
-    got_status, body = result
-    assert got_status == status, body
-    assert body["error_code"] == code, body
-    return str(body["message"])
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ import uuid
 from typing import Any
 
 import pytest
+from support.answers import expect_error as _error
 
 RQ = "/api/3.0/mlflow/review-queues"
 BAD = "INVALID_PARAMETER_VALUE"
 MISSING = "RESOURCE_DOES_NOT_EXIST"
-
-
-def _error(result: tuple[int, Any], status: int, code: str) -> str:
-    got_status, body = result
-    assert got_status == status, body
-    assert body["error_code"] == code, body
-    return str(body["message"])
 
 
 @pytest.fixture

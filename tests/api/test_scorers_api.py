@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from support.answers import expect_error as _error
 
 from .conftest import Api
 
@@ -18,13 +19,6 @@ V3 = "/api/3.0/mlflow/scorers"
 JUDGE = json.dumps({"name": "j", "builtin_scorer_class": "RelevanceToQuery",
                     "builtin_scorer_pydantic_data": {"model": "openai:/gpt-4o-mini"},
                     "call_source": None})
-
-
-def _error(result: tuple[int, Any], status: int, code: str) -> str:
-    got_status, body = result
-    assert got_status == status, body
-    assert body["error_code"] == code, body
-    return str(body["message"])
 
 
 def _experiment(api: Api) -> str:

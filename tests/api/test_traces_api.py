@@ -10,6 +10,8 @@ import json
 import uuid
 from typing import Any
 
+from support.answers import expect_error as _error
+
 V3 = "/api/3.0/mlflow"
 
 
@@ -30,13 +32,6 @@ def _info(experiment_id: str, trace_id: str, **extra: Any) -> dict[str, Any]:
 
 def _start(api: Any, info: Any) -> tuple[int, Any]:
     return api.post(f"{V3}/traces", {"trace": {"trace_info": info}})
-
-
-def _error(result: tuple[int, Any], status: int, code: str) -> str:
-    got_status, body = result
-    assert got_status == status, body
-    assert body["error_code"] == code, body
-    return str(body["message"])
 
 
 def test_start_get_and_retry(api: Any) -> None:

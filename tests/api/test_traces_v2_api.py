@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from support.answers import expect_error as _error
+
 V2 = "/api/2.0/mlflow"
 V3 = "/api/3.0/mlflow"
 
@@ -18,13 +20,6 @@ def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
 
 def _as_dict(pairs: list[dict[str, str]] | None) -> dict[str, str]:
     return {p["key"]: p["value"] for p in pairs or []}
-
-
-def _error(result: tuple[int, Any], status: int, code: str) -> str:
-    got_status, body = result
-    assert got_status == status, body
-    assert body["error_code"] == code, body
-    return str(body["message"])
 
 
 def _experiment(api: Any) -> str:
