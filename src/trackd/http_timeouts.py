@@ -23,13 +23,14 @@ from typing import Any
 import anyio
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from trackd.http_body import PassThroughBodyProtocol
 
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_BODY_TIMEOUT = 60.0
 
 
-class HeaderTimeoutProtocol(HttpToolsProtocol):
+class HeaderTimeoutProtocol(PassThroughBodyProtocol):
     """Handed to uvicorn as ``http=functools.partial(HeaderTimeoutProtocol, header_timeout=s)``
     (a partial pickles into worker processes, so the setting travels with the config)."""
 
