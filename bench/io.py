@@ -9,9 +9,12 @@ with figures that hold up on a shared machine (medians of several repetitions):
 - a large artifact through the proxy with **curl** as the client (so the client is not the
   limit): MB/s up and down, and the server's CPU seconds per GiB split into user (Python) and
   system (kernel) time, which depends far less on the machine's load than MB/s. Each upload is
-  preceded by a plain write of the same bytes to the same folder (the "disk floor" now).
+  preceded by a plain write of the same bytes to the same folder (the "disk floor" now);
+- what receiving the body costs without any disk: uvicorn in this process with an app that
+  drops every piece, stock ``HttpToolsProtocol`` against trackd's (trackd.http_body), CPU
+  seconds of this process per GiB sent by curl.
 
-Usage: ``python -m bench.io [--startups 7] [--transfers 5] [--mb 1024] [--port P]
+Usage: ``python -m bench.io [--startups 7] [--transfers 5] [--receive 3] [--mb 1024] [--port P]
 [--workdir D]``; prints one JSON object. Run it with the trackd to measure on PYTHONPATH.
 """
 
@@ -86,10 +89,58 @@ def transfers(workdir: Path, count: int, size: int, port: int | None) -> dict[st
     return summary
 
 
+def receive_cost(source: Path, count: int, port: int) -> dict[str, Any]:
+    import os
+    import socket
+    import subprocess
+    import threading
+
+    import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from trackd.http_timeouts import HeaderTimeoutProtocol
+
+    async def drop(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:
+            more = (await receive()).get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    gib = source.stat().st_size / (1 << 30)
+    out: dict[str, Any] = {}
+    for name, protocol in (("uvicorn", HttpToolsProtocol), ("trackd", HeaderTimeoutProtocol)):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((servers.HOST, port))
+        server = uvicorn.Server(uvicorn.Config(drop, http=protocol, lifespan="off",
+                                               log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.01)
+        costs = []
+        for _ in range(count):
+            before = os.times()
+            subprocess.run(["curl", "-sS", "-f", "-T", str(source), "-o", "/dev/null",
+                            f"http://{servers.HOST}:{port}/drop"], check=True)
+            after = os.times()
+            costs.append((after.user - before.user + after.system - before.system) / gib)
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        out[f"{name}_cpu_s_per_GiB"] = round(statistics.median(costs), 3)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.io", description=__doc__)
     parser.add_argument("--startups", type=int, default=7)
     parser.add_argument("--transfers", type=int, default=5)
+    parser.add_argument("--receive", type=int, default=3,
+                        help="repetitions of the disk-less receive measurement (0: skip)")
     parser.add_argument("--mb", type=int, default=1024, help="artifact size in MiB")
     parser.add_argument("--port", type=int, help="port for trackd (default: any free one)")
     parser.add_argument("--workdir", type=Path, help="kept after the run when given")
@@ -101,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.startups:
             out["startup"] = startups(workdir, args.startups, args.port)
             print(json.dumps(out["startup"]), file=sys.stderr, flush=True)
+        if args.receive:
+            source = make_file(workdir / "io-artifact.bin", args.mb * MiB)
+            out["receive_only"] = receive_cost(source, args.receive, args.port or 56699)
         if args.transfers:
             out["artifacts"] = transfers(workdir, args.transfers, args.mb * MiB, args.port)
     finally:
