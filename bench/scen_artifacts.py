@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.context import Ctx
 from bench.httpclient import Connection, HttpError
+from bench.servers import HOST
 
 CHUNK = 1 << 20
 MiB = 1 << 20
@@ -100,3 +101,55 @@ async def artifacts(ctx: Ctx) -> dict[str, Any]:
         shutil.rmtree(ctx.workdir / f"artifacts-{ctx.server.kind.name}" / "bench",
                       ignore_errors=True)
     return out
+
+
+# -- curl as the client (``python -m bench.io``) --------------------------------------------
+
+
+def _user_system(pid: int) -> tuple[float, float]:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def write_floor(source: Path, folder: Path) -> dict[str, Any]:
+    """The same bytes written to a new file in the artifact folder by a plain loop, no network:
+    what the disk (the kernel's page cache) allows right now. On a shared virtual machine this
+    moves between ~150 MB/s and ~2 GB/s from one minute to the next, so every upload figure is
+    reported beside the floor measured just before it."""
+    target = folder / f"floor-{uuid.uuid4().hex[:8]}.bin"
+    size = source.stat().st_size
+    t0 = time.perf_counter()
+    with open(source, "rb") as src, open(target, "wb") as out:
+        while data := src.read(CHUNK):
+            out.write(data)
+    seconds = time.perf_counter() - t0
+    target.unlink()
+    return {"MB_per_s": round(size / seconds / 1e6, 1)}
+
+
+def curl_transfer(port: int, pid: int, source: Path, rel: str, *, upload: bool) -> dict[str, Any]:
+    """One ``curl -T`` upload (or plain GET download) of ``source`` through the proxy, with the
+    server's CPU per GiB split into user (Python) and system (kernel) time."""
+    url = f"http://{HOST}:{port}/api/2.0/mlflow-artifacts/artifacts/{rel}"
+    size = source.stat().st_size
+    if upload:
+        argv = ["curl", "-sS", "-f", "-T", str(source), "-o", "/dev/null",
+                "-H", "Content-Type: application/octet-stream", url]
+    else:
+        argv = ["curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{size_download}", url]
+    user0, sys0 = _user_system(pid)
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    user1, sys1 = _user_system(pid)
+    if done.returncode != 0:
+        raise RuntimeError(f"curl failed ({done.returncode}): {done.stderr.strip()}")
+    if not upload and int(float(done.stdout or 0)) != size:
+        raise ValueError(f"downloaded {done.stdout} bytes of {size}")
+    gib = size / (1 << 30)
+    return {"MB_per_s": round(size / seconds / 1e6, 1),
+            "cpu_s_per_GiB": round((user1 - user0 + sys1 - sys0) / gib, 3),
+            "user_s_per_GiB": round((user1 - user0) / gib, 3),
+            "system_s_per_GiB": round((sys1 - sys0) / gib, 3)}

@@ -151,9 +151,10 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def start(kind: ServerKind, db: Db, workdir: Path, timeout: float = 180.0) -> Server:
+def start(kind: ServerKind, db: Db, workdir: Path, timeout: float = 180.0,
+          port: int | None = None) -> Server:
     """Start a server and wait until /health answers 200; startup_s is start → first 200."""
-    port = free_port()
+    port = port or free_port()
     artifacts = workdir / f"artifacts-{kind.name}"
     artifacts.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{kind.name}-{db.name}.log"

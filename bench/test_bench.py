@@ -138,3 +138,13 @@ def test_footprint_of_an_installed_distribution() -> None:
                          check=True)
     data = json.loads(out.stdout)
     assert data["dist"] == "click" and data["bytes"] > 10_000 and data["distributions"] >= 1
+
+
+def test_write_floor_writes_the_bytes_and_cleans_up(tmp_path: Path) -> None:
+    from bench.scen_artifacts import make_file, write_floor
+
+    source = make_file(tmp_path / "src.bin", 3 << 20)
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    assert write_floor(source, folder)["MB_per_s"] > 0
+    assert list(folder.iterdir()) == []

@@ -81,3 +81,19 @@ def test_a_slow_but_steady_client_is_not_cut_off(server) -> None:  # type: ignor
         sock.settimeout(10)
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
+def test_an_upload_that_stalls_half_way_is_dropped_and_leaves_nothing(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Pieces that keep coming are fine however long the upload takes (the timer is per wait);
+    # one wait over the body timeout (2 s) ends the upload like a hang-up: no file, no staging.
+    sock = _open(server.url, b"PUT /api/2.0/mlflow-artifacts/artifacts/stall/big.bin HTTP/1.1\r\n"
+                             b"Host: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n")
+    with sock:
+        for _ in range(10):  # 2.5 s of steady pieces, longer than the body timeout
+            sock.sendall(b"x" * 100_000)
+            time.sleep(0.25)
+        assert _closed_by_server(sock, within=8)
+    folder = tmp_path / "artifacts" / "stall"
+    assert not folder.exists() or list(folder.iterdir()) == []
+    assert httpx.get(server.url + "/health", timeout=10).status_code == 200
+    assert "Traceback" not in server.log_text()

@@ -9,11 +9,13 @@ that a row either server wrote is signed identically by the other when both shar
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import Any
 
 from trackd.config import ConfigError
 
@@ -56,29 +58,54 @@ def _number(env: Mapping[str, str], name: str, default: int) -> float:
 
 
 class SecretBox:
-    """Encrypts webhook secrets for storage and decrypts them for signing."""
+    """Encrypts webhook secrets for storage and decrypts them for signing.
+
+    ``cryptography`` (7 MiB of memory, a Rust extension) is imported on the first seal or open,
+    not at start-up: most servers never store a webhook. The key is still checked at start-up
+    (a Fernet key is 32 bytes in url-safe base64), so a bad one stops the server as before.
+    """
 
     def __init__(self, key: str | None) -> None:
         self.ephemeral = key is None
-        try:
-            self._fernet = Fernet(key if key is not None else Fernet.generate_key())
-        except ValueError:
+        if key is None:
+            # What Fernet.generate_key() makes: 32 random bytes, url-safe base64.
+            key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        elif not _is_fernet_key(key):
             raise ConfigError(
                 "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes "
                 "(make one with: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')"
-            ) from None
+            )
+        self._key = key
+        self._fernet: Any = None
+
+    def _cipher(self) -> Any:
+        if self._fernet is None:
+            from cryptography.fernet import Fernet
+
+            self._fernet = Fernet(self._key)
+        return self._fernet
 
     def seal(self, secret: str) -> str:
         if self.ephemeral:
             log.warning("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY is not set: webhook secrets are "
                         "encrypted with a key that dies with this process (as mlflow server "
                         "does); set it to keep them usable across restarts")
-        return self._fernet.encrypt(secret.encode()).decode()
+        return str(self._cipher().encrypt(secret.encode()).decode())
 
     def open(self, token: str) -> str | None:
         """The secret, or None when it was sealed under another key."""
+        from cryptography.fernet import InvalidToken
+
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            return str(self._cipher().decrypt(token.encode()).decode())
         except (InvalidToken, ValueError):
             return None
+
+
+def _is_fernet_key(key: str) -> bool:
+    """The check Fernet's constructor makes, without importing cryptography."""
+    try:
+        return len(base64.urlsafe_b64decode(key)) == 32
+    except (binascii.Error, ValueError):
+        return False
