@@ -6,6 +6,7 @@ what a client would not send.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -79,6 +80,21 @@ def test_unknown_traces(api: Any) -> None:
     assert api.ok("GET", f"{V3}/traces/batchGet", {"trace_ids": [missing]}) == {"traces": []}
     _error(api.call("PATCH", f"{V3}/traces/{missing}/tags", {"key": "k", "value": "v"}), 404,
            "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_an_edited_page_token_is_refused(api: Any) -> None:
+    """A page token is base64 JSON a client can edit: an offset that is not a small enough
+    whole number is the caller's error, never a server error (found by the fuzz test)."""
+    exp = api.new_experiment(f"tr-{uuid.uuid4().hex[:8]}")
+    for _ in range(2):
+        _start(api, _info(exp, _trace_id()))
+    search = f"{V3}/traces/search"
+    token = api.ok("POST", search, {"experiment_ids": [exp], "max_results": 1})["next_page_token"]
+    payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    for offset in ("a", -1, 2**63, 1.5, None, True):
+        edited = base64.urlsafe_b64encode(json.dumps({**payload, "offset": offset}).encode())
+        _error(api.post(search, {"experiment_ids": [exp], "page_token": edited.decode()}), 400,
+               "INVALID_PARAMETER_VALUE")
 
 
 def test_search_errors_and_paging(api: Any) -> None:

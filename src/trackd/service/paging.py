@@ -90,7 +90,8 @@ def read_offset(token: str | None, query: str) -> int:
     if not token:
         return 0
     offset = decode_token(token, query).get("offset")
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    # A token is ours, but its JSON can be edited: an offset no database takes is refused here.
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**62:
         raise invalid_parameter(f"Invalid page token '{token}'.")
     return offset
 

@@ -41,7 +41,7 @@ from trackd.service.assessments import insert_new, parse_new
 from trackd.service.clock import now_ms
 from trackd.service.experiments import check_active_experiment, require_experiment
 from trackd.service.order_by import check_key_count, split_entry
-from trackd.service.paging import check_max_results, decode_token, encode_token, fingerprint
+from trackd.service.paging import check_max_results, encode_token, fingerprint, read_offset
 from trackd.service.trace_filters import parse_trace_filter
 from trackd.store import assessments as assessment_store
 from trackd.store import runs as run_store
@@ -283,7 +283,7 @@ class TraceService:
         clauses = parse_trace_filter(filter_string or None)
         keys = _order_keys(order_by)
         query = fingerprint(ids, filter_string or "", list(order_by))
-        offset = int(decode_token(page_token, query).get("offset", 0)) if page_token else 0
+        offset = read_offset(page_token, query)
 
         def work(conn: Connection) -> list[TraceInfo]:
             found = traces_search.search_ids(conn, ids, clauses, keys, offset, limit + 1)
