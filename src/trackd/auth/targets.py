@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
 from trackd.api._http import error_response
-from trackd.auth import rules
+from trackd.auth import rules, tiers
 from trackd.auth.service import AuthService
 from trackd.auth.store import User
 from trackd.errors import missing_parameter, not_found
@@ -53,6 +53,34 @@ async def _experiment_allows(auth: AuthService, user: User, experiment_id: str |
     return (await auth.permission(user, "experiment", experiment_id)).allows(action)
 
 
+async def _inside_allows(auth: AuthService, user: User, kind: str, key: str, tier: str,
+                         action: str) -> bool:
+    """An act on an existing run / trace / logged model: READ on its experiment, then the
+    tier's grant (or, without one, the experiment's) decides ``action``."""
+    experiment_id = await auth.lookups.experiment_of(kind, key)
+    if experiment_id is None:
+        return False  # does not exist: deny, not an existence oracle
+    return await auth.meets(user, tiers.under_experiment(experiment_id, tier, action))
+
+
+async def _all_inside_allow(auth: AuthService, user: User, kind: str, keys: list[str],
+                            tier: str, action: str) -> bool:
+    needs: list[tiers.Need] = []
+    for key in keys:
+        experiment_id = await auth.lookups.experiment_of(kind, key)
+        if experiment_id is None:
+            return False
+        needs += tiers.under_experiment(experiment_id, tier, action)
+    return await auth.meets(user, needs)
+
+
+async def _creates(auth: AuthService, user: User, experiment_id: str | None, tier: str,
+                   *also: tiers.Need) -> bool:
+    if experiment_id is None:
+        return False
+    return await auth.meets(user, tiers.create_in_experiment(experiment_id, tier, *also))
+
+
 async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[str, str],
                 fields: dict[str, Any], scope: Scope) -> Response | None:
     """None when the (non-admin) user may go on; otherwise the answer to send instead."""
@@ -65,7 +93,10 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     ok: bool
     if target == rules.EXPERIMENT:
         experiment_id = params.get("experiment_id") or _required(fields, "experiment_id")
-        ok = await _experiment_allows(auth, user, experiment_id, action)
+        if rule.tier is not None:  # creating a run / logged model in it
+            ok = await _creates(auth, user, experiment_id, rule.tier)
+        else:
+            ok = await _experiment_allows(auth, user, experiment_id, action)
     elif target == rules.EXPERIMENT_NAME:
         name = _required(fields, "experiment_name")
         found = await lookups.experiment_by_name(name)
@@ -78,20 +109,18 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
                                 for i in ids])
     elif target == rules.RUN:
         run_id = params.get("run_id") or _required(fields, rule.source or "run_id")
-        ok = await _experiment_allows(auth, user, await lookups.experiment_of("run", run_id),
-                                      action)
+        ok = await _inside_allows(auth, user, "run", run_id, tiers.RUN, action)
     elif target == rules.RUNS:
         ids = value(fields, rule.source or "run_ids", as_list=True) or []
         if rule.source == "runs":  # the compare page: ?runs=a,b,c
             ids = [i.strip() for raw in ids for i in str(raw).split(",") if i.strip()]
         ok = bool(ids) or rule.source == "runs"  # an empty compare page shows nothing
-        for run_id in ids:
-            ok = ok and await _experiment_allows(
-                auth, user, await lookups.experiment_of("run", str(run_id)), action)
+        ok = ok and await _all_inside_allow(auth, user, "run", [str(i) for i in ids],
+                                            tiers.RUN, action)
     elif target == rules.LOGGED_MODEL:
         model_id = params.get("model_id") or _required(fields, "model_id")
-        ok = await _experiment_allows(
-            auth, user, await lookups.experiment_of("logged_model", model_id), action)
+        ok = await _inside_allows(auth, user, "logged_model", model_id, tiers.LOGGED_MODEL,
+                                  action)
     elif target == rules.MODEL:
         name = _required(fields, "name")
         ok = (await auth.permission(user, "registered_model", name)).allows(action)
@@ -101,8 +130,7 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     elif target == rules.TRACE:
         name = rule.source or "trace_id"
         trace_id = params.get(name) or _required(fields, name)
-        ok = await _experiment_allows(
-            auth, user, await lookups.experiment_of("trace", trace_id), action)
+        ok = await _inside_allows(auth, user, "trace", trace_id, tiers.TRACE, action)
     elif target == rules.ISSUE:
         issue_id = params.get("issue_id") or _required(fields, "issue_id")
         ok = await _experiment_allows(
@@ -113,15 +141,24 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
             auth, user, await lookups.experiment_of("label_schema", schema_id), action)
     elif target == rules.TRACES:
         ids = value(fields, rule.source or "trace_ids", as_list=True) or []
-        ok = bool(ids)
-        for trace_id in ids:
-            ok = ok and await _experiment_allows(
-                auth, user, await lookups.experiment_of("trace", str(trace_id)), action)
+        ok = bool(ids) and await _all_inside_allow(auth, user, "trace", [str(i) for i in ids],
+                                                   tiers.TRACE, action)
     elif target == rules.TRACE_START:
-        ok = await _experiment_allows(auth, user, _trace_start_experiment(fields), action)
+        # Assessments sent with a new trace are written with it: a DENY on them vetoes.
+        also = [tiers.Need(tiers.ASSESSMENT, "*", tiers.NOT_DENIED)] if _carries_assessments(
+            fields) else []
+        ok = await _creates(auth, user, _trace_start_experiment(fields), tiers.TRACE, *also)
     elif target == rules.TRACES_SEARCH:
         ids = _trace_search_experiments(fields)
-        ok = bool(ids) and all([await _experiment_allows(auth, user, i, action) for i in ids])
+        ok = bool(ids) and await auth.meets(user, [
+            need for i in dict.fromkeys(ids)
+            for need in tiers.under_experiment(i, tiers.TRACE, action)])
+    elif target in (rules.ASSESSMENT, rules.ASSESSMENT_CREATE):
+        ok = await _assessment_allows(auth, user, target, params["trace_id"], action)
+    elif target == rules.TRACE_DELETE:
+        ok = await auth.meets(user, _trace_delete_needs(_required(fields, "experiment_id")))
+    elif target in (rules.SCORER, rules.SCORER_WRITE, rules.SCORER_INVOKE):
+        ok = await auth.meets(user, _scorer_needs(target, action, fields))
     elif target in (rules.DATASET, rules.DATASET_LINK):
         linked = await lookups.dataset_experiments(params["dataset_id"])
         ok = bool(linked) and all([await _experiment_allows(auth, user, i, action)
@@ -140,18 +177,96 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
         for scorer_id in value(fields, rule.source or "scorer_ids", as_list=True) or []:
             ok = ok and await _experiment_allows(
                 auth, user, await lookups.experiment_of("scorer", str(scorer_id)), action)
-    elif target == rules.OTLP:
-        ok = await _experiment_allows(auth, user, _header(scope, b"x-mlflow-experiment-id"),
-                                      action)
+    elif target == rules.OTLP:  # spans written into an experiment: a trace create
+        ok = await _creates(auth, user, _header(scope, b"x-mlflow-experiment-id"), tiers.TRACE)
     elif target == rules.PRESIGNED_UPLOAD:
         if value(fields, "run_id") is not None:
-            owner = await lookups.experiment_of("run", _required(fields, "run_id"))
+            ok = await _inside_allows(auth, user, "run", _required(fields, "run_id"),
+                                      tiers.RUN, action)
         else:
-            owner = await lookups.experiment_of("logged_model", _required(fields, "model_id"))
-        ok = await _experiment_allows(auth, user, owner, action)
+            ok = await _inside_allows(auth, user, "logged_model", _required(fields, "model_id"),
+                                      tiers.LOGGED_MODEL, action)
     else:
         ok = False
     return None if ok else _forbidden()
+
+
+async def _assessment_allows(auth: AuthService, user: User, target: str, trace_id: str,
+                             action: str) -> bool:
+    """The trace addresses the assessment, so it must be readable; the assessment tier (or,
+    without a grant there, the experiment) decides the act. Deleting one without an assessment
+    grant asks UPDATE of the experiment, as adding one does."""
+    experiment_id = await auth.lookups.experiment_of("trace", trace_id)
+    if experiment_id is None:
+        return False
+
+    def experiment(act: str) -> tiers.Need:
+        return tiers.Need(tiers.EXPERIMENT, experiment_id, act)
+
+    addressing = [experiment("read"),
+                  tiers.Need(tiers.TRACE, "*", "read", fallback=(experiment("read"),))]
+    if target == rules.ASSESSMENT:
+        fallback = experiment("update" if action == "delete" else action)
+        return await auth.meets(user, [*addressing, tiers.Need(
+            tiers.ASSESSMENT, "*", action, fallback=(fallback,))])
+    # A create: the experiment's UPDATE or the trace tier's UPDATE confers it; a lesser
+    # trace grant never takes away what the experiment gives.
+    if not await auth.meets(user, [*addressing,
+                                   tiers.Need(tiers.ASSESSMENT, "*", tiers.NOT_DENIED)]):
+        return False
+    return (await auth.meets(user, [experiment("update")])
+            or await auth.meets(user, [tiers.Need(tiers.TRACE, "*", "update")]))
+
+
+def _trace_delete_needs(experiment_id: str) -> list[tiers.Need]:
+    """Deleting traces deletes their assessments too: both tiers decide, the trace tier
+    falling back to the experiment's DELETE, the assessment tier to its UPDATE."""
+    def experiment(action: str) -> tiers.Need:
+        return tiers.Need(tiers.EXPERIMENT, experiment_id, action)
+
+    return [experiment("read"),
+            tiers.Need(tiers.TRACE, "*", "delete", fallback=(experiment("delete"),)),
+            tiers.Need(tiers.ASSESSMENT, "*", "delete", fallback=(experiment("update"),))]
+
+
+def _scorer_needs(target: str, action: str, fields: dict[str, Any]) -> list[tiers.Need]:
+    experiment_id = _required(fields, "experiment_id")
+    name = value(fields, "scorer_name" if target == rules.SCORER_INVOKE else "name")
+    key = None if name is None else tiers.scorer_key(experiment_id, str(name))
+
+    def scorer(act: str) -> tiers.Need:
+        return tiers.Need(tiers.SCORER, key or "", act)
+
+    def versions(act: str) -> tiers.Need:
+        return tiers.Need(tiers.SCORER_VERSION, "*", act,
+                          fallback=() if key is None else (scorer(act),))
+
+    if target == rules.SCORER:  # the scorer's own grants decide, not the experiment's
+        if key is None:
+            raise missing_parameter("name")
+        if action == "read":
+            return [scorer("read"), versions(tiers.NOT_DENIED)]
+        # Deleting one version needs only to read the scorer; the whole scorer, DELETE.
+        addressed = "read" if value(fields, "version") is not None else "delete"
+        return [scorer(addressed), versions("delete")]
+    needs = [tiers.Need(tiers.EXPERIMENT, experiment_id, "update")]
+    if target == rules.SCORER_INVOKE:
+        needs.append(tiers.Need(tiers.TRACE, "*", tiers.NOT_DENIED))
+        if fields.get("log_assessments"):
+            needs.append(tiers.Need(tiers.ASSESSMENT, "*", tiers.NOT_DENIED))
+        if key is None:
+            return [*needs, tiers.Need(tiers.SCORER_VERSION, "*", tiers.NOT_DENIED)]
+        return [*needs, scorer(tiers.NOT_DENIED), versions(tiers.NOT_DENIED)]
+    if key is None:
+        raise missing_parameter("name")
+    return [*needs, scorer(tiers.NOT_DENIED),
+            tiers.Need(tiers.SCORER_VERSION, "*", tiers.NOT_DENIED)]
+
+
+def _carries_assessments(fields: dict[str, Any]) -> bool:
+    trace = fields.get("trace")
+    info = trace.get("trace_info") if isinstance(trace, dict) else None
+    return isinstance(info, dict) and bool(info.get("assessments"))
 
 
 def _artifact_experiment(raw: Any) -> str | None:
@@ -193,9 +308,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def scope_experiment_ids(auth: AuthService, user: User,
-                               fields: dict[str, Any]) -> list[str] | None:
-    """The readable subset of a search's experiment ids; None when nothing is left."""
+async def scope_experiment_ids(auth: AuthService, user: User, fields: dict[str, Any],
+                               tier: str | None = None) -> list[str] | None:
+    """The readable subset of a search's experiment ids; None when nothing is left. A DENY on
+    the searched tier (runs, logged models) leaves nothing, whatever the experiments allow."""
+    if tier is not None and not await auth.meets(user, [tiers.Need(tier, "*", tiers.NOT_DENIED)]):
+        return None
     requested = [str(i) for i in value(fields, "experiment_ids", as_list=True) or []]
     allowed = await auth.allowed_keys(user, "experiment", requested)
     kept = [i for i in requested if i in allowed]
@@ -218,6 +336,13 @@ async def after(auth: AuthService, user: User, rule: rules.Rule, fields: dict[st
         model = data["registered_model"]
         kind = "prompt" if _is_prompt(model) else "registered_model"
         await auth.grant_manage_to_creator(user, kind, str(model.get("name")))
+    elif hook == rules.GRANT_SCORER and data.get("name") is not None:
+        key = tiers.scorer_key(str(data.get("experiment_id")), str(data["name"]))
+        await auth.grant_manage_to_creator(user, "scorer", key)
+    elif hook == rules.DROP_SCORER_GRANTS and value(fields, "name") is not None:
+        # Any delete, of one version too, drops the scorer's grants (as MLflow does).
+        await auth.drop_grants("scorer", tiers.scorer_key(str(value(fields, "experiment_id")),
+                                                          str(value(fields, "name"))))
     elif hook == rules.DROP_MODEL_GRANTS:
         await auth.drop_model_grants(str(value(fields, "name")))
     elif hook == rules.RENAME_MODEL_GRANTS and value(fields, "new_name") is not None:
