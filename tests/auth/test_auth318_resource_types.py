@@ -110,8 +110,8 @@ def test_run_grant_decides_for_runs_instead_of_the_experiment(srv: Api) -> None:
     assert _status(srv, editor, "POST", f"{V2}/runs/create", {"experiment_id": w.experiment}) \
         == 403
     # GraphQL reads a run the same way: a denied one resolves to null.
-    query = {"query": "query { mlflowGetRun(input: {runId: \"%s\"}) "
-                      "{ run { info { runId } } } }" % w.run}
+    run_field = 'mlflowGetRun(input: {runId: "' + w.run + '"})'
+    query = {"query": "query { " + run_field + " { run { info { runId } } } }"}
     for who, readable in ((editor, True), (denied, False)):
         got = srv.ok(who, "POST", "/graphql", query)["data"]["mlflowGetRun"]
         assert (got is not None and got["run"] is not None) is readable, (who, got)
@@ -152,6 +152,29 @@ def test_logged_model_grant(srv: Api) -> None:
     assert _status(srv, denied, "POST", f"{V2}/logged-models",
                    {"experiment_id": own, "name": "x"}) == 403
     assert _status(srv, denied, "POST", f"{V2}/runs/create", {"experiment_id": own}) == 200
+    # Values logged to a run that name a logged model write to that model too.
+    runs_only, both = srv.user("lmr"), srv.user("lmb")
+    for who in (runs_only, both):
+        _give(srv, who, "run", "*", "EDIT")
+    _give(srv, both, "logged_model", "*", "EDIT")
+    metric = {"run_id": w.run, "key": "m", "value": 1, "timestamp": 1, "step": 0}
+    batch = {"run_id": w.run, "metrics": [{**metric, "model_id": w.model}]}
+    for who, status in ((runs_only, 403), (both, 200)):
+        assert _status(srv, who, "POST", f"{V2}/runs/log-metric",
+                       {**metric, "model_id": w.model}) == status
+        assert _status(srv, who, "POST", f"{V2}/runs/log-batch", batch) == status
+    assert _status(srv, runs_only, "POST", f"{V2}/runs/log-metric", metric) == 200
+    # A new logged model's source run must be readable.
+    run_denied = srv.user("lmsr")
+    _give(srv, run_denied, "run", "*", "DENY")
+    mine = srv.experiment(run_denied)
+    assert _status(srv, run_denied, "POST", f"{V2}/logged-models",
+                   {"experiment_id": mine, "name": "x"}) == 200
+    assert _status(srv, plain, "POST", f"{V2}/logged-models",
+                   {"experiment_id": srv.experiment(plain), "name": "x",
+                    "source_run_id": w.run}) == 200
+    assert _status(srv, run_denied, "POST", f"{V2}/logged-models",
+                   {"experiment_id": mine, "name": "x", "source_run_id": w.run}) == 403
 
 
 def _trace_routes(w: World, update: int, read: int) -> list[tuple[str, str, Any, int]]:
@@ -207,7 +230,15 @@ def test_assessment_grant(srv: Api) -> None:
                    f"{V3}/traces/{w.trace}/assessments/{w.assessment}") == 200
     _give(srv, denied, "assessment", "*", "DENY")
     _check(srv, denied, _assessment_routes(w, update=403, delete=403, read=403))
-    assert _status(srv, denied, "GET", f"{V3}/traces/{w.trace}") == 200
+    # Trace reads still answer, without the assessments (MLflow withholds them).
+    srv.ok(ADMIN, "POST", f"{V3}/traces/{w.trace}/assessments",
+           {"assessment": {**FEEDBACK, "trace_id": w.trace}})
+    for who, shown in ((plain, True), (denied, False)):
+        info = srv.ok(who, "GET", f"{V3}/traces/{w.trace}")["trace"]["trace_info"]
+        assert ("assessments" in info) is shown, info
+        found = srv.ok(who, "POST", f"{V3}/traces/search", {"locations": [{
+            "type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": w.experiment}}]})
+        assert ("assessments" in found["traces"][0]) is shown, found
     own = srv.experiment(denied)
     mine = _trace(srv, denied, own)
     assert _status(srv, denied, "POST", f"{V3}/traces/{mine}/assessments",

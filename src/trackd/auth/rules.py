@@ -23,6 +23,8 @@ EXPERIMENT_NAME = "experiment_name"  # experiment_name field, looked up
 EXPERIMENTS = "experiments"  # experiment_ids list field: every one must pass
 RUN = "run"  # run_id (or run_uuid) field, looked up to its experiment
 RUNS = "runs"  # list of run ids (field named in `source`)
+RUN_WRITE = "run_write"  # RUN, and UPDATE on each logged model the logged values name (model_id)
+RUN_LINK_TRACES = "run_link_traces"  # RUN, and READ on each trace linked to it
 LOGGED_MODEL = "logged_model"  # model_id path parameter, looked up to its experiment
 MODEL = "registered_model"  # registered model `name` field
 ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
@@ -58,6 +60,7 @@ FILTER_MODELS = "filter_models"
 FILTER_VERSIONS = "filter_versions"
 GRANT_SCORER = "grant_scorer"  # who registers a scorer gets MANAGE on it
 DROP_SCORER_GRANTS = "drop_scorer_grants"
+WITHHOLD_ASSESSMENTS = "withhold_assessments"  # trace reads: drop what the assessment tier denies
 SCOPE_EXPERIMENT_IDS = "scope_experiment_ids"  # runs/search, logged-models/search
 CHECK_SOURCE = "check_source"  # a new model version's source must be readable (auth/sources.py)
 
@@ -98,9 +101,11 @@ _add("POST", "/mlflow/experiments/search-datasets", Rule(EXPERIMENTS, R))
 # Runs and metrics
 _add("POST", "/mlflow/runs/create", Rule(EXPERIMENT, U, tier="run"))
 _add("GET", "/mlflow/runs/get", Rule(RUN, R))
-for _p in ("update", "set-tag", "delete-tag", "log-parameter", "log-metric", "log-batch",
-           "log-inputs", "log-model", "outputs"):
+for _p in ("update", "set-tag", "delete-tag", "log-parameter", "log-model"):
     _add("POST", f"/mlflow/runs/{_p}", Rule(RUN, U))
+# Metrics, inputs and outputs may name logged models (model_id): those are written too.
+for _p in ("log-metric", "log-batch", "log-inputs", "outputs"):
+    _add("POST", f"/mlflow/runs/{_p}", Rule(RUN_WRITE, U))
 for _p in ("delete", "restore"):
     _add("POST", f"/mlflow/runs/{_p}", Rule(RUN, D))
 _add("POST", "/mlflow/runs/search", Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS, tier="run"))
@@ -168,11 +173,14 @@ _add("POST", "/mlflow/webhooks/{webhook_id}/test", Rule(ADMIN))
 # Traces (v2 and v3 share paths where they overlap)
 _add("POST", "/mlflow/traces", Rule(TRACE_START, U, tier="trace"))
 _add("GET", "/mlflow/traces", Rule(TRACES_SEARCH, R))
-_add("POST", "/mlflow/traces/search", Rule(TRACES_SEARCH, R))
-_add("GET", "/mlflow/traces/get", Rule(TRACE, R, source="trace_id"))
-_add("GET", "/mlflow/traces/batchGet", Rule(TRACES, R, source="trace_ids"))
-_add("POST", "/mlflow/traces/batchGetInfos", Rule(TRACES, R, source="trace_ids"))
-_add("GET", "/mlflow/traces/{trace_id}", Rule(TRACE, R, source="trace_id"))
+_add("POST", "/mlflow/traces/search", Rule(TRACES_SEARCH, R, hook=WITHHOLD_ASSESSMENTS))
+_add("GET", "/mlflow/traces/get", Rule(TRACE, R, source="trace_id", hook=WITHHOLD_ASSESSMENTS))
+_add("GET", "/mlflow/traces/batchGet",
+     Rule(TRACES, R, source="trace_ids", hook=WITHHOLD_ASSESSMENTS))
+_add("POST", "/mlflow/traces/batchGetInfos",
+     Rule(TRACES, R, source="trace_ids", hook=WITHHOLD_ASSESSMENTS))
+_add("GET", "/mlflow/traces/{trace_id}",
+     Rule(TRACE, R, source="trace_id", hook=WITHHOLD_ASSESSMENTS))
 _add("PATCH", "/mlflow/traces/{trace_id}", Rule(TRACE, U, source="trace_id"))
 _add("GET", "/mlflow/traces/{trace_id}/info", Rule(TRACE, R, source="trace_id"))
 _add("PATCH,DELETE", "/mlflow/traces/{trace_id}/tags", Rule(TRACE, U, source="trace_id"))
@@ -182,7 +190,7 @@ _add("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSE
 _add("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESSMENT, D))
 _add("GET", "/mlflow/get-trace-artifact", Rule(TRACE, R, source="request_id"))
 _add("POST", "/mlflow/traces/delete-traces", Rule(TRACE_DELETE, D))
-_add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
+_add("POST", "/mlflow/traces/link-to-run", Rule(RUN_LINK_TRACES, U))
 _add("POST", "/mlflow/traces/link-prompts", Rule(TRACE, U))
 _add("GET", "!/v1/traces", Rule(OTLP, U, tier="trace"))
 _add("POST", "!/v1/traces", Rule(OTLP, U, tier="trace"))

@@ -14,36 +14,16 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
 from trackd.api._http import error_response
-from trackd.auth import rules, tiers
+from trackd.auth import needs, rules, tiers
+from trackd.auth.fields import required as _required
+from trackd.auth.fields import value
 from trackd.auth.service import AuthService
 from trackd.auth.store import User
-from trackd.errors import missing_parameter, not_found
+from trackd.errors import not_found
 
 
 def _forbidden() -> Response:
     return PlainTextResponse("Permission denied", status_code=403)
-
-
-def value(fields: dict[str, Any], name: str, *, as_list: bool = False) -> Any:
-    """A field by its snake_case name, its camelCase alias (JSON bodies) or run_id's legacy
-    ``run_uuid``; a repeated query parameter gives its last value, as handlers read it."""
-    camel = name.split("_")[0] + "".join(p.capitalize() for p in name.split("_")[1:])
-    for key in (name, camel, "run_uuid" if name == "run_id" else None):
-        if key is not None and fields.get(key) not in (None, ""):
-            found = fields[key]
-            if as_list:
-                return found if isinstance(found, list) else [found]
-            if isinstance(found, list):
-                return found[-1] if found else None
-            return found
-    return None
-
-
-def _required(fields: dict[str, Any], name: str) -> str:
-    found = value(fields, name)
-    if found is None or isinstance(found, dict | list):
-        raise missing_parameter(name)
-    return str(found)
 
 
 async def _experiment_allows(auth: AuthService, user: User, experiment_id: str | None,
@@ -95,6 +75,9 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
         experiment_id = params.get("experiment_id") or _required(fields, "experiment_id")
         if rule.tier is not None:  # creating a run / logged model in it
             ok = await _creates(auth, user, experiment_id, rule.tier)
+            source_run = value(fields, "source_run_id")
+            if ok and rule.tier == tiers.LOGGED_MODEL and source_run is not None:
+                ok = await _inside_allows(auth, user, "run", str(source_run), tiers.RUN, "read")
         else:
             ok = await _experiment_allows(auth, user, experiment_id, action)
     elif target == rules.EXPERIMENT_NAME:
@@ -110,6 +93,8 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     elif target == rules.RUN:
         run_id = params.get("run_id") or _required(fields, rule.source or "run_id")
         ok = await _inside_allows(auth, user, "run", run_id, tiers.RUN, action)
+    elif target in (rules.RUN_WRITE, rules.RUN_LINK_TRACES):
+        ok = await _run_write_allows(auth, user, target, fields)
     elif target == rules.RUNS:
         ids = value(fields, rule.source or "run_ids", as_list=True) or []
         if rule.source == "runs":  # the compare page: ?runs=a,b,c
@@ -145,8 +130,8 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
                                                    tiers.TRACE, action)
     elif target == rules.TRACE_START:
         # Assessments sent with a new trace are written with it: a DENY on them vetoes.
-        also = [tiers.Need(tiers.ASSESSMENT, "*", tiers.NOT_DENIED)] if _carries_assessments(
-            fields) else []
+        with_assessments = needs.carries_assessments(fields)
+        also = [tiers.Need(tiers.ASSESSMENT, "*", tiers.NOT_DENIED)] if with_assessments else []
         ok = await _creates(auth, user, _trace_start_experiment(fields), tiers.TRACE, *also)
     elif target == rules.TRACES_SEARCH:
         ids = _trace_search_experiments(fields)
@@ -156,9 +141,9 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     elif target in (rules.ASSESSMENT, rules.ASSESSMENT_CREATE):
         ok = await _assessment_allows(auth, user, target, params["trace_id"], action)
     elif target == rules.TRACE_DELETE:
-        ok = await auth.meets(user, _trace_delete_needs(_required(fields, "experiment_id")))
+        ok = await auth.meets(user, needs.trace_delete_needs(_required(fields, "experiment_id")))
     elif target in (rules.SCORER, rules.SCORER_WRITE, rules.SCORER_INVOKE):
-        ok = await auth.meets(user, _scorer_needs(target, action, fields))
+        ok = await auth.meets(user, needs.scorer_needs(target, action, fields))
     elif target in (rules.DATASET, rules.DATASET_LINK):
         linked = await lookups.dataset_experiments(params["dataset_id"])
         ok = bool(linked) and all([await _experiment_allows(auth, user, i, action)
@@ -191,6 +176,28 @@ async def check(auth: AuthService, user: User, rule: rules.Rule, params: dict[st
     return None if ok else _forbidden()
 
 
+async def _run_write_allows(auth: AuthService, user: User, target: str,
+                            fields: dict[str, Any]) -> bool:
+    """UPDATE on the run, plus what else the request touches: the logged models its values
+    are written to (UPDATE, each by its own experiment), or the traces it links (READ)."""
+    experiment_id = await auth.lookups.experiment_of("run", _required(fields, "run_id"))
+    if experiment_id is None:
+        return False
+    wanted = tiers.under_experiment(experiment_id, tiers.RUN, "update")
+    if target == rules.RUN_WRITE:
+        kind, tier, action = "logged_model", tiers.LOGGED_MODEL, "update"
+        keys = needs.models_named(fields)
+    else:
+        kind, tier, action = "trace", tiers.TRACE, "read"
+        keys = sorted({str(i) for i in value(fields, "trace_ids", as_list=True) or []})
+    for key in keys:
+        owner = await auth.lookups.experiment_of(kind, key)
+        if owner is None:
+            return False  # a missing model or trace denies: no existence oracle
+        wanted += tiers.under_experiment(owner, tier, action)
+    return await auth.meets(user, wanted)
+
+
 async def _assessment_allows(auth: AuthService, user: User, target: str, trace_id: str,
                              action: str) -> bool:
     """The trace addresses the assessment, so it must be readable; the assessment tier (or,
@@ -216,57 +223,6 @@ async def _assessment_allows(auth: AuthService, user: User, target: str, trace_i
         return False
     return (await auth.meets(user, [experiment("update")])
             or await auth.meets(user, [tiers.Need(tiers.TRACE, "*", "update")]))
-
-
-def _trace_delete_needs(experiment_id: str) -> list[tiers.Need]:
-    """Deleting traces deletes their assessments too: both tiers decide, the trace tier
-    falling back to the experiment's DELETE, the assessment tier to its UPDATE."""
-    def experiment(action: str) -> tiers.Need:
-        return tiers.Need(tiers.EXPERIMENT, experiment_id, action)
-
-    return [experiment("read"),
-            tiers.Need(tiers.TRACE, "*", "delete", fallback=(experiment("delete"),)),
-            tiers.Need(tiers.ASSESSMENT, "*", "delete", fallback=(experiment("update"),))]
-
-
-def _scorer_needs(target: str, action: str, fields: dict[str, Any]) -> list[tiers.Need]:
-    experiment_id = _required(fields, "experiment_id")
-    name = value(fields, "scorer_name" if target == rules.SCORER_INVOKE else "name")
-    key = None if name is None else tiers.scorer_key(experiment_id, str(name))
-
-    def scorer(act: str) -> tiers.Need:
-        return tiers.Need(tiers.SCORER, key or "", act)
-
-    def versions(act: str) -> tiers.Need:
-        return tiers.Need(tiers.SCORER_VERSION, "*", act,
-                          fallback=() if key is None else (scorer(act),))
-
-    if target == rules.SCORER:  # the scorer's own grants decide, not the experiment's
-        if key is None:
-            raise missing_parameter("name")
-        if action == "read":
-            return [scorer("read"), versions(tiers.NOT_DENIED)]
-        # Deleting one version needs only to read the scorer; the whole scorer, DELETE.
-        addressed = "read" if value(fields, "version") is not None else "delete"
-        return [scorer(addressed), versions("delete")]
-    needs = [tiers.Need(tiers.EXPERIMENT, experiment_id, "update")]
-    if target == rules.SCORER_INVOKE:
-        needs.append(tiers.Need(tiers.TRACE, "*", tiers.NOT_DENIED))
-        if fields.get("log_assessments"):
-            needs.append(tiers.Need(tiers.ASSESSMENT, "*", tiers.NOT_DENIED))
-        if key is None:
-            return [*needs, tiers.Need(tiers.SCORER_VERSION, "*", tiers.NOT_DENIED)]
-        return [*needs, scorer(tiers.NOT_DENIED), versions(tiers.NOT_DENIED)]
-    if key is None:
-        raise missing_parameter("name")
-    return [*needs, scorer(tiers.NOT_DENIED),
-            tiers.Need(tiers.SCORER_VERSION, "*", tiers.NOT_DENIED)]
-
-
-def _carries_assessments(fields: dict[str, Any]) -> bool:
-    trace = fields.get("trace")
-    info = trace.get("trace_info") if isinstance(trace, dict) else None
-    return isinstance(info, dict) and bool(info.get("assessments"))
 
 
 def _artifact_experiment(raw: Any) -> str | None:
@@ -349,7 +305,29 @@ async def after(auth: AuthService, user: User, rule: rules.Rule, fields: dict[st
         await auth.rename_model_grants(str(value(fields, "name")), str(value(fields, "new_name")))
     elif hook in (rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS):
         return await _filtered(auth, user, hook, data)
+    elif hook == rules.WITHHOLD_ASSESSMENTS:
+        return await _without_denied_assessments(auth, user, data) or body
     return body
+
+
+async def _without_denied_assessments(auth: AuthService, user: User,
+                                      data: dict[str, Any]) -> bytes | None:
+    """Trace reads leave out the assessments the caller may not read (an assessment grant,
+    else the experiment's, decides), as MLflow 3.18 does; None when nothing was left out."""
+    infos = [i for i in needs.trace_infos(data) if i.get("assessments")]
+    decided: dict[str, bool] = {}
+    withheld = False
+    for info in infos:
+        location = info.get("trace_location") or {}
+        experiment_id = str((location.get("mlflow_experiment") or {}).get("experiment_id"))
+        if experiment_id not in decided:
+            experiment = tiers.Need(tiers.EXPERIMENT, experiment_id, "read")
+            decided[experiment_id] = await auth.meets(user, [tiers.Need(
+                tiers.ASSESSMENT, "*", "read", fallback=(experiment,))])
+        if not decided[experiment_id]:
+            info.pop("assessments")
+            withheld = True
+    return orjson.dumps(data) if withheld else None
 
 
 async def _filtered(auth: AuthService, user: User, hook: str, data: dict[str, Any]) -> bytes:
