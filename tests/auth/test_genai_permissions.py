@@ -1,5 +1,6 @@
 """Evaluation datasets and scorers follow their experiments' permissions, as MLflow's
-validators have them: a dataset by the experiments it is linked to, a scorer by its own."""
+validators have them: a dataset by the experiments it is linked to, a scorer (read, delete) by
+its own grants and otherwise by its experiment."""
 
 from __future__ import annotations
 
@@ -60,27 +61,39 @@ def test_datasets_follow_their_experiments(auth_harness: Any) -> None:
         assert h.call(alice, "DELETE", f"{V3}/datasets/{ds}").status_code == 200
 
 
-def test_scorers_follow_their_experiment(auth_harness: Any) -> None:
+def test_scorers_follow_their_experiment_and_their_own_grants(auth_harness: Any) -> None:
     with auth_harness(default_permission="NO_PERMISSIONS") as h:
         alice, bob = h.add_user("alice"), h.add_user("bob")
         exp = h.ok(alice, "POST", "experiments/create", {"name": "alice-sc"})["experiment_id"]
         registered = h.ok(alice, "POST", f"{V3}/scorers/register",
                           {"experiment_id": exp, "name": "j", "serialized_scorer": JUDGE})
         named = {"experiment_id": exp, "name": "j"}
-        reads = [("GET", f"{V3}/scorers/list", {"experiment_id": exp}),
-                 ("GET", f"{V3}/scorers/get", named),
-                 ("GET", f"{V3}/scorers/versions", named),
-                 ("GET", f"{V3}/scorers/online-configs",
-                  {"scorer_ids": [registered["scorer_id"]]})]
+        # Listing goes by the experiment; reading one scorer by the scorer's own grants
+        # (MLflow 3.18: `<experiment id>/<name>` or `*`, else the default), never the experiment's.
+        listing = [("GET", f"{V3}/scorers/list", {"experiment_id": exp}),
+                   ("GET", f"{V3}/scorers/online-configs",
+                    {"scorer_ids": [registered["scorer_id"]]})]
+        reads = [("GET", f"{V3}/scorers/get", named),
+                 ("GET", f"{V3}/scorers/versions", named)]
         writes = [("POST", f"{V3}/scorers/register", {**named, "serialized_scorer": JUDGE}),
                   ("PUT", f"{V3}/scorers/online-config", {**named, "sample_rate": 0})]
-        for method, path, body in [*reads, *writes,
+        for method, path, body in [*listing, *reads, *writes,
                                    ("DELETE", f"{V3}/scorers/delete", named)]:
             assert h.call(bob, method, path, body).status_code == 403, (method, path)
         assert h.call(bob, "GET", f"{V3}/scorers/list", {}).status_code == 403
         _grant(h, alice, exp, bob, "READ")
+        for method, path, body in listing:
+            assert h.call(bob, method, path, body).status_code == 200, (method, path)
+        for method, path, body in [*reads, *writes]:
+            assert h.call(bob, method, path, body).status_code == 403, (method, path)
+        # alice registered it, so she holds MANAGE on it and may share it.
+        h.ok(alice, "POST", f"{V3}/users/permissions/grant",
+             {"username": bob[0], "resource_type": "scorer", "resource_id": f"{exp}/j",
+              "permission": "READ"})
         for method, path, body in reads:
             assert h.call(bob, method, path, body).status_code == 200, (method, path)
-        for method, path, body in writes:
-            assert h.call(bob, method, path, body).status_code == 403, (method, path)
+        assert h.call(bob, "DELETE", f"{V3}/scorers/delete", named).status_code == 403
         assert h.call(alice, "DELETE", f"{V3}/scorers/delete", named).status_code == 200
+        # Deleting it dropped the grants on it.
+        listed = h.ok(ADMIN, "GET", f"{V3}/users/permissions/list", {"username": bob[0]})
+        assert [p for p in listed["permissions"] if p["resource_type"] == "scorer"] == []

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from trackd.auth import permissions, roles, store
+from trackd.auth import permissions, roles, store, tiers
 from trackd.auth.api import Endpoint, Fields, _denied, _require_admin, _str
 from trackd.auth.service import AuthService
 from trackd.auth.store import User
 from trackd.errors import already_exists, invalid_parameter, not_found
 
-# Every resource type MLflow 3.18 knows, for its error message; trackd serves the first group.
-SERVED_TYPES = ("experiment", "prompt", "registered_model")
-MLFLOW_ONLY_TYPES = ("assessment", "gateway_endpoint", "gateway_model_definition",
-                     "gateway_secret", "logged_model", "mcp_server", "mcp_server_version",
-                     "prompt_version", "registered_model_version", "review_queue", "run",
-                     "scorer", "scorer_version", "skill", "trace")
+# The resource types MLflow 3.18 knows whose grants trackd enforces (auth/tiers.py), plus
+# review_queue, which MLflow accepts and stores; review queues are not served yet, so its
+# grants are stored for them and decide nothing. The rest name things trackd does not serve.
+SERVED_TYPES = ("assessment", "experiment", "logged_model", "prompt", "registered_model",
+                "review_queue", "run", "scorer", "scorer_version", "trace")
+MLFLOW_ONLY_TYPES = ("gateway_endpoint", "gateway_model_definition", "gateway_secret",
+                     "mcp_server", "mcp_server_version", "prompt_version",
+                     "registered_model_version", "skill")
 RESOURCE_GRANTS = ("DENY", "EDIT", "MANAGE", "READ", "USE")
 WORKSPACE_GRANTS = ("MANAGE", "USE")
 
@@ -52,10 +54,10 @@ def _grant_level(fields: Fields, kind: str) -> str:
 
 
 def _pattern(kind: str, raw: str) -> str:
-    if kind == "workspace" and raw != "*":
-        raise invalid_parameter(f"Invalid resource_pattern '{raw}' for resource_type='workspace'. "
+    if raw != "*" and (kind == "workspace" or kind in tiers.WILDCARD_ONLY):
+        raise invalid_parameter(f"Invalid resource_pattern '{raw}' for resource_type='{kind}'. "
                                 "This resource type supports only wildcard ('*') grants.")
-    return permissions.canonical_experiment_id(raw) if kind == "experiment" else raw
+    return tiers.canonical_key(kind, raw)
 
 
 def _int(fields: Fields, name: str) -> int:
@@ -82,6 +84,9 @@ async def _may_manage(auth: AuthService, user: User, kind: str, key: str) -> Non
     """Grants on one resource need MANAGE on it; grants on every resource ('*') need an admin."""
     if user.is_admin:
         return
+    if kind == tiers.SCORER and key != "*" and "/" not in key:
+        raise invalid_parameter("Invalid scorer resource_id. Expected "
+                                "'<experiment_id>/<scorer_name>'.")
     if key == "*" or not (await auth.permission(user, kind, key)).can_manage:
         raise _denied()
 

@@ -34,11 +34,12 @@ from trackd.errors import MlflowError
 OPEN_PATHS = frozenset({"/health", "/ready"})
 # Non-API paths an admin alone may use: they can read across every experiment.
 _ADMIN_ONLY_PREFIXES = ("/graphql", "/gateway", "/api/", "/ajax-api/")
-_BODY_HOOKS = {rules.SCOPE_EXPERIMENT_IDS, rules.DROP_MODEL_GRANTS, rules.RENAME_MODEL_GRANTS}
+_BODY_HOOKS = {rules.SCOPE_EXPERIMENT_IDS, rules.DROP_MODEL_GRANTS, rules.RENAME_MODEL_GRANTS,
+               rules.DROP_SCORER_GRANTS}
 _RESPONSE_HOOKS = {rules.GRANT_EXPERIMENT, rules.GRANT_MODEL, rules.DROP_MODEL_GRANTS,
-                   rules.RENAME_MODEL_GRANTS}
+                   rules.RENAME_MODEL_GRANTS, rules.GRANT_SCORER, rules.DROP_SCORER_GRANTS}
 _FILTER_HOOKS = {rules.FILTER_EXPERIMENTS, rules.FILTER_MODELS, rules.FILTER_VERSIONS,
-                 rules.FILTER_REVIEW_QUEUES}
+                 rules.FILTER_REVIEW_QUEUES, rules.WITHHOLD_ASSESSMENTS}
 
 
 def unauthenticated() -> Response:
@@ -135,7 +136,7 @@ class AuthMiddleware:
             await review_queues.refuse_username_as_name(
                 self.auth, fields, renaming=path.endswith("/update"))
         if rule.hook == rules.SCOPE_EXPERIMENT_IDS and not user.is_admin:
-            scoped = await resolve.scope_experiment_ids(self.auth, user, fields)
+            scoped = await resolve.scope_experiment_ids(self.auth, user, fields, rule.tier)
             if scoped is None:
                 await json_response({})(scope, receive, send)  # nothing readable: no results
                 return
@@ -199,7 +200,8 @@ def _needs_body(rule: rules.Rule, method: str, params: dict[str, str]) -> bool:
         return False
     if rule.hook in _BODY_HOOKS:
         return True
-    if rule.target in (rules.LOGGED_MODEL, rules.TRACE, rules.ISSUE) and params:
+    if rule.target in (rules.LOGGED_MODEL, rules.TRACE, rules.ISSUE, rules.ASSESSMENT,
+                       rules.ASSESSMENT_CREATE) and params:
         return False  # the id is in the path
     return rule.target not in (rules.AUTHENTICATED, rules.ADMIN, rules.PUBLIC)
 

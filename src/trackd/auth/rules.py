@@ -23,6 +23,8 @@ EXPERIMENT_NAME = "experiment_name"  # experiment_name field, looked up
 EXPERIMENTS = "experiments"  # experiment_ids list field: every one must pass
 RUN = "run"  # run_id (or run_uuid) field, looked up to its experiment
 RUNS = "runs"  # list of run ids (field named in `source`)
+RUN_WRITE = "run_write"  # RUN, and UPDATE on each logged model the logged values name (model_id)
+RUN_LINK_TRACES = "run_link_traces"  # RUN, and READ on each trace linked to it
 LOGGED_MODEL = "logged_model"  # model_id path parameter, looked up to its experiment
 MODEL = "registered_model"  # registered model `name` field
 ARTIFACT = "artifact"  # proxied artifact path: its first segment is the experiment id
@@ -40,6 +42,12 @@ DATASET_LINK = "dataset_link"  # DATASET (update), and UPDATE on each experiment
 SCORER_LIST = "scorer_list"  # experiment_id or experiment_ids: every one named must pass
 SCORERS = "scorers"  # scorer_ids, each looked up to its experiment
 PRESIGNED_UPLOAD = "presigned_upload"  # run_id or model_id
+ASSESSMENT = "assessment"  # trace_id path parameter; the assessment tier decides (auth/tiers.py)
+ASSESSMENT_CREATE = "assessment_create"  # experiment UPDATE or trace UPDATE, assessments not denied
+TRACE_DELETE = "trace_delete"  # experiment_id; the trace and assessment tiers decide
+SCORER = "scorer"  # experiment_id + name: the scorer's own grants decide (auth/tiers.py)
+SCORER_WRITE = "scorer_write"  # experiment UPDATE, the scorer and its versions not denied
+SCORER_INVOKE = "scorer_invoke"  # SCORER_WRITE's vetoes, plus traces (and assessments) not denied
 AUTHENTICATED = "authenticated"  # any signed-in user (filtering may follow)
 ADMIN = "admin"
 PUBLIC = "public"
@@ -54,6 +62,9 @@ FILTER_MODELS = "filter_models"
 FILTER_VERSIONS = "filter_versions"
 FILTER_REVIEW_QUEUES = "filter_review_queues"  # READ-only callers list the queues they review
 QUEUE_NAME_NOT_USER = "queue_name_not_user"  # a CUSTOM queue may not take a username
+GRANT_SCORER = "grant_scorer"  # who registers a scorer gets MANAGE on it
+DROP_SCORER_GRANTS = "drop_scorer_grants"
+WITHHOLD_ASSESSMENTS = "withhold_assessments"  # trace reads: drop what the assessment tier denies
 SCOPE_EXPERIMENT_IDS = "scope_experiment_ids"  # runs/search, logged-models/search
 CHECK_SOURCE = "check_source"  # a new model version's source must be readable (auth/sources.py)
 
@@ -65,6 +76,9 @@ class Rule:
     source: str | None = None  # field or path-parameter name when not the target's usual one
     hook: str | None = None
     from_query: bool = False  # the id is in the query string even on a POST
+    # The sub-resource tier (run, trace, logged_model) a grant on which decides this route
+    # beside the experiment's (auth/tiers.py). On an EXPERIMENT rule it marks a create.
+    tier: str | None = None
 
 
 R, U, D, M = "read", "update", "delete", "manage"
@@ -89,23 +103,26 @@ for _p in ("delete", "restore"):
 _add("POST", "/mlflow/experiments/search-datasets", Rule(EXPERIMENTS, R))
 
 # Runs and metrics
-_add("POST", "/mlflow/runs/create", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/runs/create", Rule(EXPERIMENT, U, tier="run"))
 _add("GET", "/mlflow/runs/get", Rule(RUN, R))
-for _p in ("update", "set-tag", "delete-tag", "log-parameter", "log-metric", "log-batch",
-           "log-inputs", "log-model", "outputs"):
+for _p in ("update", "set-tag", "delete-tag", "log-parameter", "log-model"):
     _add("POST", f"/mlflow/runs/{_p}", Rule(RUN, U))
+# Metrics, inputs and outputs may name logged models (model_id): those are written too.
+for _p in ("log-metric", "log-batch", "log-inputs", "outputs"):
+    _add("POST", f"/mlflow/runs/{_p}", Rule(RUN_WRITE, U))
 for _p in ("delete", "restore"):
     _add("POST", f"/mlflow/runs/{_p}", Rule(RUN, D))
-_add("POST", "/mlflow/runs/search", Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS))
-_add("POST", "/mlflow/runs/create-promptlab-run", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/runs/search", Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS, tier="run"))
+_add("POST", "/mlflow/runs/create-promptlab-run", Rule(EXPERIMENT, U, tier="run"))
 _add("GET", "/mlflow/metrics/get-history", Rule(RUN, R))
 _add("GET", "/mlflow/metrics/get-history-bulk", Rule(RUNS, R, source="run_id"))
 _add("GET", "/mlflow/metrics/get-history-bulk-interval", Rule(RUNS, R, source="run_ids"))
 _add("GET", "/mlflow/metrics/get-history-bulk", Rule(RUNS, R, source="run_id"))
 
 # Logged models
-_add("POST", "/mlflow/logged-models", Rule(EXPERIMENT, U))
-_add("POST", "/mlflow/logged-models/search", Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS))
+_add("POST", "/mlflow/logged-models", Rule(EXPERIMENT, U, tier="logged_model"))
+_add("POST", "/mlflow/logged-models/search",
+     Rule(AUTHENTICATED, hook=SCOPE_EXPERIMENT_IDS, tier="logged_model"))
 _add("GET", "/mlflow/logged-models/{model_id}", Rule(LOGGED_MODEL, R))
 _add("PATCH", "/mlflow/logged-models/{model_id}", Rule(LOGGED_MODEL, U))
 _add("DELETE", "/mlflow/logged-models/{model_id}", Rule(LOGGED_MODEL, D))
@@ -158,32 +175,34 @@ _add("GET,PATCH,DELETE", "/mlflow/webhooks/{webhook_id}", Rule(ADMIN))
 _add("POST", "/mlflow/webhooks/{webhook_id}/test", Rule(ADMIN))
 
 # Traces (v2 and v3 share paths where they overlap)
-_add("POST", "/mlflow/traces", Rule(TRACE_START, U))
+_add("POST", "/mlflow/traces", Rule(TRACE_START, U, tier="trace"))
 _add("GET", "/mlflow/traces", Rule(TRACES_SEARCH, R))
-_add("POST", "/mlflow/traces/search", Rule(TRACES_SEARCH, R))
+_add("POST", "/mlflow/traces/search", Rule(TRACES_SEARCH, R, hook=WITHHOLD_ASSESSMENTS))
+_add("GET", "/mlflow/traces/get", Rule(TRACE, R, source="trace_id", hook=WITHHOLD_ASSESSMENTS))
+_add("GET", "/mlflow/traces/batchGet",
+     Rule(TRACES, R, source="trace_ids", hook=WITHHOLD_ASSESSMENTS))
+_add("POST", "/mlflow/traces/batchGetInfos",
+     Rule(TRACES, R, source="trace_ids", hook=WITHHOLD_ASSESSMENTS))
+_add("GET", "/mlflow/traces/{trace_id}",
+     Rule(TRACE, R, source="trace_id", hook=WITHHOLD_ASSESSMENTS))
 _add("POST", "/mlflow/traces/metrics", Rule(TRACES_SEARCH, R))
 _add("POST", "/mlflow/traces/calculate-filter-correlation", Rule(TRACES_SEARCH, R))
-_add("GET", "/mlflow/traces/get", Rule(TRACE, R, source="trace_id"))
-_add("GET", "/mlflow/traces/batchGet", Rule(TRACES, R, source="trace_ids"))
-_add("POST", "/mlflow/traces/batchGetInfos", Rule(TRACES, R, source="trace_ids"))
-_add("GET", "/mlflow/traces/{trace_id}", Rule(TRACE, R, source="trace_id"))
 _add("PATCH", "/mlflow/traces/{trace_id}", Rule(TRACE, U, source="trace_id"))
 _add("GET", "/mlflow/traces/{trace_id}/info", Rule(TRACE, R, source="trace_id"))
 _add("PATCH,DELETE", "/mlflow/traces/{trace_id}/tags", Rule(TRACE, U, source="trace_id"))
-_add("POST", "/mlflow/traces/{trace_id}/assessments", Rule(TRACE, U, source="trace_id"))
-_add("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}",
-     Rule(TRACE, R, source="trace_id"))
-_add("PATCH,DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}",
-     Rule(TRACE, U, source="trace_id"))
+_add("POST", "/mlflow/traces/{trace_id}/assessments", Rule(ASSESSMENT_CREATE, U))
+_add("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESSMENT, R))
+_add("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESSMENT, U))
+_add("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESSMENT, D))
 _add("GET", "/mlflow/get-trace-artifact", Rule(TRACE, R, source="request_id"))
-_add("POST", "/mlflow/traces/delete-traces", Rule(EXPERIMENT, D))
-_add("POST", "/mlflow/traces/link-to-run", Rule(RUN, U))
+_add("POST", "/mlflow/traces/delete-traces", Rule(TRACE_DELETE, D))
+_add("POST", "/mlflow/traces/link-to-run", Rule(RUN_LINK_TRACES, U))
 _add("POST", "/mlflow/traces/link-prompts", Rule(TRACE, U))
 # Databricks-only routes: every caller gets the same empty 404 (MLflow's auth has no rule).
 _add("GET", "/mlflow/get-online-trace-details", Rule(AUTHENTICATED))
 _add("GET", "/mlflow/unified-traces", Rule(AUTHENTICATED))
-_add("GET", "!/v1/traces", Rule(OTLP, U))
-_add("POST", "!/v1/traces", Rule(OTLP, U))
+_add("GET", "!/v1/traces", Rule(OTLP, U, tier="trace"))
+_add("POST", "!/v1/traces", Rule(OTLP, U, tier="trace"))
 
 # Evaluation datasets belong to the experiments they are linked to (MLflow's validators): a
 # dataset linked to none is admin-only; create and search must name experiments.
@@ -199,17 +218,19 @@ _add("GET", "/mlflow/datasets/{dataset_id}/experiment-ids", Rule(DATASET, R))
 _add("POST", "/mlflow/datasets/{dataset_id}/add-experiments", Rule(DATASET_LINK, U))
 _add("POST", "/mlflow/datasets/{dataset_id}/remove-experiments", Rule(DATASET, U))
 
-# Scorers belong to their experiment (MLflow's validators, without per-scorer grants): READ
-# to list and read, EDIT to register and change online scoring, MANAGE to delete. Listing
-# without naming an experiment is for admins (MLflow filters the rows instead).
-_add("POST", "/mlflow/scorers/register", Rule(EXPERIMENT, U))
+# Scorers, as MLflow 3.18 decides them: registering or changing online scoring needs UPDATE on
+# the experiment and no DENY on the scorer or its versions; reading and deleting one is
+# decided by the scorer's own grants (`<experiment id>/<name>` or `*`, else the default),
+# with a `scorer_version` grant deciding for its versions. Listing goes by the experiment;
+# listing without naming one is for admins (MLflow filters the rows instead).
+_add("POST", "/mlflow/scorers/register", Rule(SCORER_WRITE, U, hook=GRANT_SCORER))
 _add("GET", "/mlflow/scorers/list", Rule(SCORER_LIST, R))
-_add("GET", "/mlflow/scorers/versions", Rule(EXPERIMENT, R))
-_add("GET", "/mlflow/scorers/get", Rule(EXPERIMENT, R))
-_add("DELETE", "/mlflow/scorers/delete", Rule(EXPERIMENT, D))
-_add("PUT", "/mlflow/scorers/online-config", Rule(EXPERIMENT, U))
+_add("GET", "/mlflow/scorers/versions", Rule(SCORER, R))
+_add("GET", "/mlflow/scorers/get", Rule(SCORER, R))
+_add("DELETE", "/mlflow/scorers/delete", Rule(SCORER, D, hook=DROP_SCORER_GRANTS))
+_add("PUT", "/mlflow/scorers/online-config", Rule(SCORER_WRITE, U))
 _add("GET", "/mlflow/scorers/online-configs", Rule(SCORERS, R, source="scorer_ids"))
-_add("POST", "/mlflow/scorer/invoke", Rule(EXPERIMENT, U))
+_add("POST", "/mlflow/scorer/invoke", Rule(SCORER_INVOKE, U))
 _add("POST", "/mlflow/genai/evaluate/invoke", Rule(EXPERIMENT, U))
 
 # Review entities (MLflow 3.18): they hang off an experiment, READ to read, UPDATE to change.

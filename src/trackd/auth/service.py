@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from trackd.auth import permissions, store
+from trackd.auth import permissions, store, tiers
 from trackd.auth.config import LEGACY_ADMIN_PASSWORD, MIN_PASSWORD_LENGTH, AuthConfig
 from trackd.auth.lookups import ExperimentLookups
 from trackd.auth.passwords import PasswordChecker, hash_password, token_digest
@@ -80,8 +80,7 @@ class AuthService:
         if user.is_admin:
             return MANAGE
         types = MODEL_TYPES if resource_type in MODEL_TYPES else (resource_type,)
-        if resource_type == "experiment":
-            key = permissions.canonical_experiment_id(key)
+        key = tiers.canonical_key(resource_type, key)
         grants = await self.db.read(
             lambda conn: store.user_grants(conn, user.id, types, (key, "*")))
         return self._fold(grants, types, key)
@@ -104,6 +103,21 @@ class AuthService:
         allowed = await self.allowed_keys(user, resource_type, (key(i) for i in items))
         return [i for i in items if key(i) in allowed]
 
+    async def meets(self, user: User, needs: Sequence[tiers.Need]) -> bool:
+        """Whether every need holds for the user (tier override, see :mod:`trackd.auth.tiers`),
+        from one query over the grants of the types involved."""
+        if user.is_admin:
+            return True
+        kinds = tiers.kinds_of(needs)
+        keys = tuple({tiers.canonical_key(r.kind, r.key) for n in needs for r in n.rungs()}
+                     | {"*"})
+        grants = await self.db.read(lambda conn: store.user_grants(conn, user.id, kinds, keys))
+        if any(g.resource_type == "workspace" and g.resource_pattern == "*"
+               and g.permission == "MANAGE" for g in grants):
+            return True  # a workspace admin is not restrictable
+        rows = [(g.resource_type, g.resource_pattern, g.permission) for g in grants]
+        return tiers.all_met(needs, rows, self.config.default)
+
     def _fold(self, grants: list[store.Grant], types: tuple[str, ...], key: str) -> Permission:
         names = []
         for grant in grants:
@@ -120,6 +134,10 @@ class AuthService:
             key = permissions.canonical_experiment_id(key)
         await self.db.write(lambda conn: store.set_own_grant(
             conn, user, resource_type, key, "MANAGE", mode="upsert"))
+
+    async def drop_grants(self, resource_type: str, key: str) -> None:
+        await self.db.write(lambda conn: store.delete_grants_for_resource(conn, resource_type,
+                                                                          key))
 
     async def drop_model_grants(self, name: str) -> None:
         def work(conn: Connection) -> None:

@@ -27,9 +27,9 @@ from typing import Any
 from starlette.responses import Response
 
 from trackd.api._http import error_response
+from trackd.auth.fields import value
 from trackd.auth.service import AuthService
 from trackd.auth.store import User
-from trackd.auth.targets import value
 from trackd.errors import PERMISSION_DENIED, MlflowError
 from trackd.service.model_version_sources import PROMPT_SOURCES
 

@@ -31,12 +31,21 @@ class Access:
         return permission.allows("read")
 
     async def run(self, run_id: str) -> bool:
-        if self._auth is None:
+        """READ on the run's experiment, and a ``(run, *)`` grant, where held, decides."""
+        if self._auth is None or self._user is None:
             return True
+        from trackd.auth import tiers
         owner = await self._auth.lookups.experiment_of("run", run_id)
-        return owner is not None and await self.experiment(owner)
+        return owner is not None and await self._auth.meets(
+            self._user, tiers.under_experiment(owner, tiers.RUN, "read"))
 
-    async def readable_experiments(self, experiment_ids: Sequence[str]) -> list[str]:
+    async def readable_experiments(self, experiment_ids: Sequence[str],
+                                   tier: str | None = None) -> list[str]:
+        """The readable ones; none at all while ``tier`` (what is searched in them) is denied."""
+        if tier is not None and self._auth is not None and self._user is not None:
+            from trackd.auth import tiers
+            if not await self._auth.meets(self._user, [tiers.Need(tier, "*", tiers.NOT_DENIED)]):
+                return []
         return [i for i in experiment_ids if await self.experiment(i)]
 
     async def model_versions(self, versions: list[dict[str, Any]]) -> list[dict[str, Any]]:

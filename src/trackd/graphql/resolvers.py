@@ -65,18 +65,19 @@ async def get_run(_root: Any, info: GraphQLResolveInfo, input: Input | None = No
     return {"run": run.to_json()}
 
 
-async def _readable_experiments(ctx: Context, data: Input) -> list[str] | None:
+async def _readable_experiments(ctx: Context, data: Input,
+                                tier: str | None = None) -> list[str] | None:
     """The input's ``experimentIds`` the caller may read; None when it named some and may
     read none of them (the field then reads null, as in MLflow)."""
     experiment_ids = [str(i) for i in data.get("experimentIds") or []]
-    readable = await ctx.access.readable_experiments(experiment_ids)
+    readable = await ctx.access.readable_experiments(experiment_ids, tier)
     return None if experiment_ids and not readable else readable
 
 
 async def search_runs(_root: Any, info: GraphQLResolveInfo, input: Input | None = None
                       ) -> dict[str, Any] | None:
     ctx, data = _context(info), input or {}
-    readable = await _readable_experiments(ctx, data)
+    readable = await _readable_experiments(ctx, data, "run")
     if readable is None:
         return None
     runs, token = await ctx.services.runs.search(
