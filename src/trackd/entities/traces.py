@@ -76,8 +76,24 @@ class TraceInfo:
         return out
 
 
+# Protobuf's Timestamp, the v3 API's time, spans the years 1 to 9999.
+MIN_TIMESTAMP_MS = -62_135_596_800_000
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+
+
+def check_timestamp_ms(name: str, ms: int) -> int:
+    """A time a trace may be stored with: one the v3 API can write back."""
+    if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
+        raise invalid_parameter(f"Invalid value {ms} for '{name}': expected a time between the "
+                                "years 1 and 9999, in milliseconds since the epoch")
+    return ms
+
+
 def timestamp_json(ms: int) -> str:
     """Protobuf's JSON form of a timestamp: UTC, ``Z``, 3 fractional digits unless whole."""
+    # A time beyond protobuf's range (stored by another server) is shown at the range's end,
+    # rather than failing every page that lists its trace.
+    ms = min(max(ms, MIN_TIMESTAMP_MS), MAX_TIMESTAMP_MS)
     moment = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
     fraction = ms % 1000
     return f"{moment}.{fraction:03d}Z" if fraction else f"{moment}Z"
@@ -91,7 +107,7 @@ def duration_json(ms: int) -> str:
 def parse_timestamp(name: str, value: Any) -> int:
     """Milliseconds since the epoch from an RFC 3339 string (or a number of milliseconds)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return check_timestamp_ms(name, value)
     if not isinstance(value, str) or not value:
         raise invalid_parameter(f"Invalid value for '{name}': expected an RFC 3339 timestamp")
     try:

@@ -21,6 +21,7 @@ from trackd.entities.traces import (
     ARTIFACT_LOCATION_TAG,
     TRACE_NAME_TAG,
     TraceInfo,
+    check_timestamp_ms,
     promoted_columns,
 )
 from trackd.errors import invalid_parameter, not_found
@@ -62,6 +63,7 @@ class TraceV2Service:
                     tags: dict[str, str]) -> TraceInfo:
         """``StartTrace`` (v2): a new ``IN_PROGRESS`` trace with a server-made id."""
         exp_id = v.parse_experiment_id(experiment_id)
+        check_timestamp_ms("timestamp_ms", timestamp_ms)
         metadata = string_map("request_metadata", metadata)
         tags, name = _client_tags(tags)
         request_id = uuid.uuid4().hex  # mlflow server's v2 ids: 32 hex digits, no prefix
@@ -88,6 +90,7 @@ class TraceV2Service:
                   metadata: dict[str, str], tags: dict[str, str]) -> TraceInfo:
         """``EndTrace`` (v2): status and duration set; metadata and tags merged (a key sent
         again is replaced, the others stay)."""
+        check_timestamp_ms("timestamp_ms", timestamp_ms)
         metadata = string_map("request_metadata", metadata)
         tags, name = _client_tags(tags)
         changes: dict[str, Any] = {"status": status, **promoted_columns(metadata)}
