@@ -1,7 +1,7 @@
 // Prompt registry pages, read from the JSON API. MLflow keeps prompts as registered models
 // tagged mlflow.prompt.is_prompt=true; each version holds its template in the
 // mlflow.prompt.text tag (a string, or a JSON list of chat messages when _mlflow_prompt_type
-// is "chat"). Traces name the prompts they loaded in their mlflow.linkedPrompts tag.
+// is "chat"). Traces that loaded a prompt are found by MLflow's filter prompt = "name/version".
 "use strict";
 (function () {
   const { el, $, api } = T;
@@ -64,32 +64,42 @@
     return { blocks: [...blocks, ...extras], kind, variables: variablesOf(raw) };
   }
 
-  async function linkedTraces(name, prompt) {
+  // Traces linked to a prompt: MLflow's filter takes one version at a time (prompt = "name/version"),
+  // so the newest versions are asked in parallel and their traces merged, newest first.
+  const LINKED_VERSIONS = 20;
+  const LINKED_TRACES = 50;
+  async function linkedTraces(name, prompt, versions) {
     const body = $("[data-role='traces']");
     // The client records in _mlflow_experiment_ids the experiments a prompt was used in.
     const experiments = (tagValue(prompt.tags, "_mlflow_experiment_ids") || "").split(",").filter(Boolean).slice(0, 100);
-    if (!experiments.length || name.includes("'")) {
+    const asked = versions.slice(0, LINKED_VERSIONS).map((v) => v.version);
+    if (!experiments.length || !asked.length || name.includes('"')) {
       body.replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: 5 }, "No trace has used this prompt yet.")));
       return;
     }
-    const res = await api("traces/search", { version: "3.0", body: {
-      locations: experiments.map((id) => ({ type: "MLFLOW_EXPERIMENT", mlflow_experiment: { experiment_id: id } })),
-      filter: `tags.\`mlflow.linkedPrompts\` LIKE '%"name": "${name}"%'`,
-      max_results: 50, order_by: ["timestamp_ms DESC"] } });
-    const rows = [];
-    for (const t of res.traces || []) {
-      let links = [];
-      try { links = JSON.parse((t.tags || {})["mlflow.linkedPrompts"] || "[]"); } catch (e) { links = []; }
-      const versions = links.filter((l) => l.name === name).map((l) => l.version);
-      if (!versions.length) continue;
+    const locations = experiments.map((id) => ({ type: "MLFLOW_EXPERIMENT", mlflow_experiment: { experiment_id: id } }));
+    const pages = await Promise.all(asked.map((version) => api("traces/search", { version: "3.0", body: {
+      locations, filter: `prompt = "${name}/${version}"`, max_results: LINKED_TRACES, order_by: ["timestamp_ms DESC"] } })));
+    const byTrace = new Map();
+    pages.forEach((res, i) => {
+      for (const t of res.traces || []) {
+        const seen = byTrace.get(t.trace_id) || { trace: t, versions: [] };
+        seen.versions.push(asked[i]);
+        byTrace.set(t.trace_id, seen);
+      }
+    });
+    const newest = [...byTrace.values()]
+      .sort((a, b) => (Date.parse(b.trace.request_time || 0) || 0) - (Date.parse(a.trace.request_time || 0) || 0))
+      .slice(0, LINKED_TRACES);
+    const rows = newest.map(({ trace: t, versions: used }) => {
       const experimentId = ((t.trace_location || {}).mlflow_experiment || {}).experiment_id;
-      rows.push(el("tr", { "data-href": T.url("/traces/" + t.trace_id) },
+      return el("tr", { "data-href": T.url("/traces/" + t.trace_id) },
         el("td", {}, el("a", { href: T.url("/traces/" + t.trace_id), class: "mono" }, t.trace_id)),
-        el("td", {}, versions.map((v) => el("a", { href: promptUrl(name, v) }, "v" + v + " "))),
+        el("td", {}, used.sort((a, b) => Number(a) - Number(b)).map((v) => el("a", { href: promptUrl(name, v) }, "v" + v + " "))),
         el("td", {}, experimentId ? el("a", { href: T.url("/experiments/" + experimentId + "/traces") }, experimentId) : "–"),
         el("td", {}, t.request_time ? T.timeEl(Date.parse(t.request_time)) : "–"),
-        el("td", {}, (t.state || "").toLowerCase().replace(/_/g, " "))));
-    }
+        el("td", {}, (t.state || "").toLowerCase().replace(/_/g, " ")));
+    });
     body.replaceChildren(...rows);
     if (!rows.length) body.replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: 5 }, "No trace has used this prompt yet.")));
   }
@@ -129,7 +139,7 @@
       } else {
         $("[data-role='template']").replaceChildren(el("p", { class: "dim" }, "This prompt has no versions."));
       }
-      await linkedTraces(name, prompt);
+      await linkedTraces(name, prompt, versions);
     } catch (err) { showError(err); }
   }
 
