@@ -26,7 +26,7 @@ from trackd.entities.traces import (
 )
 from trackd.errors import invalid_parameter, not_found
 from trackd.service import validation as v
-from trackd.service.experiments import require_active_experiment
+from trackd.service.experiments import check_active_experiment
 from trackd.service.traces import TraceService, string_map, trace_location
 from trackd.store import traces as store
 from trackd.store.database import Database
@@ -78,9 +78,8 @@ class TraceV2Service:
         }
 
         def work(conn: Connection) -> None:
-            experiment = require_active_experiment(conn, exp_id)
-            tags[ARTIFACT_LOCATION_TAG] = trace_location(experiment.artifact_location or "",
-                                                         request_id)
+            location = check_active_experiment(conn, exp_id) or ""
+            tags[ARTIFACT_LOCATION_TAG] = trace_location(location, request_id)
             store.insert_trace(conn, columns, tags, metadata)
 
         await self.db.write(work)
