@@ -163,9 +163,10 @@ log-metric,log-batch,create-runs,get-history,search,artifacts`, `--quick`,
 each on a fresh database (a new SQLite file, or a new database `bench_<server>` on
 PostgreSQL, 127.0.0.1:5432, or MariaDB, 127.0.0.1:3306, which mlflow reaches through
 `mysql+pymysql://`; FastTrackML does not support MySQL/MariaDB and is skipped there), and
-drives it over the REST API on 127.0.0.1 from an asyncio load generator (uvloop, a hand-written HTTP/1.1 client, one keep-alive connection per client,
-closed loop). Its own CPU per request is in the table: it takes little from the server it
-measures. `python -m bench.profile` samples trackd with py-spy under a load.
+drives it over the REST API on 127.0.0.1 from an asyncio load generator (uvloop, a
+hand-written HTTP/1.1 client, one keep-alive connection per client, closed loop). Its own
+CPU per request is in the table: it takes little from the server it measures.
+`python -m bench.profile` samples trackd with py-spy under a load.
 
 - Ratios are trackd's advantage: throughput trackd ÷ other, times and sizes other ÷ trackd;
   above 1× trackd is better. "vs mlflow" is against the better of mlflow's two configurations.
