@@ -1,8 +1,8 @@
 """Fresh databases for each server and run, and the clone used for mlflow's search phase.
 
 SQLite databases are files in the run's work directory; PostgreSQL ones are created on
-127.0.0.1:5432 (trust auth, user root) as ``bench_<server>``, dropped first if a previous run
-left them behind.
+127.0.0.1:5432 (trust auth, user root) and MariaDB/MySQL ones on 127.0.0.1:3306 (root, no
+password) as ``bench_<server>``, dropped first if a previous run left them behind.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from pathlib import Path
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=root dbname=postgres"
 PG_HOST = "root@127.0.0.1:5432"
+MY_HOST = "root@127.0.0.1:3306"
+BACKENDS = ("sqlite", "postgresql", "mysql")
 
 
 @dataclass
 class Db:
-    backend: str  # "sqlite" or "postgresql"
+    backend: str  # "sqlite", "postgresql" or "mysql" (MariaDB)
     name: str  # file stem or database name
     path: Path | None = None  # SQLite file
 
@@ -25,6 +27,8 @@ class Db:
         """The URL trackd and mlflow take."""
         if self.backend == "sqlite":
             return f"sqlite:///{self.path}"
+        if self.backend == "mysql":
+            return f"mysql+pymysql://{MY_HOST}/{self.name}"
         return f"postgresql+psycopg://{PG_HOST}/{self.name}"
 
     def fasttrackml_url(self) -> str:
@@ -40,6 +44,23 @@ def _pg_admin():  # imported late: only PostgreSQL runs need psycopg
     return psycopg.connect(PG_ADMIN, autocommit=True)
 
 
+def _my_admin(dbname: str | None = None):  # imported late: only MariaDB runs need pymysql
+    import pymysql
+
+    return pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
+                           database=dbname, autocommit=True)
+
+
+def _my_execute(*statements: str, dbname: str | None = None) -> None:
+    conn = _my_admin(dbname)
+    try:
+        with conn.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
+    finally:
+        conn.close()
+
+
 def fresh(backend: str, name: str, workdir: Path) -> Db:
     if backend == "sqlite":
         path = workdir / f"{name}.db"
@@ -47,6 +68,10 @@ def fresh(backend: str, name: str, workdir: Path) -> Db:
             Path(str(path) + suffix).unlink(missing_ok=True)
         return Db(backend, name, path)
     dbname = f"bench_{name.replace('-', '_')}"
+    if backend == "mysql":
+        # The server's default character set, as the test suite's databases have it.
+        _my_execute(f"DROP DATABASE IF EXISTS `{dbname}`", f"CREATE DATABASE `{dbname}`")
+        return Db(backend, dbname)
     with _pg_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')
@@ -58,6 +83,9 @@ def drop(db: Db) -> None:
         assert db.path is not None
         for suffix in ("", "-wal", "-shm"):
             Path(str(db.path) + suffix).unlink(missing_ok=True)
+        return
+    if db.backend == "mysql":
+        _my_execute(f"DROP DATABASE IF EXISTS `{db.name}`")
         return
     with _pg_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
@@ -73,6 +101,18 @@ def postgres_available() -> str | None:
     return None
 
 
+def available(backend: str) -> str | None:
+    """None when the backend's server answers (SQLite always does), else why not."""
+    if backend == "postgresql":
+        return postgres_available()
+    if backend == "mysql":
+        try:
+            _my_execute("SELECT 1")
+        except Exception as exc:  # any failure means: skip the backend, say why
+            return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def clone(source: Db, name: str, workdir: Path) -> Db:
     """A copy of ``source`` (which no server may hold open) under a new name."""
     if source.backend == "sqlite":
@@ -84,11 +124,33 @@ def clone(source: Db, name: str, workdir: Path) -> Db:
         src.close()
         dst.close()
         return target
+    if source.backend == "mysql":
+        return _my_clone(source, name)
     dbname = f"bench_{name.replace('-', '_')}"
     with _pg_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{source.name}"')
     return Db("postgresql", dbname)
+
+
+def _my_clone(source: Db, name: str) -> Db:
+    """MariaDB has no template databases: copy each table's definition, then its rows."""
+    target = fresh("mysql", name, Path("."))
+    conn = _my_admin(source.name)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+            tables = [row[0] for row in cur.fetchall()]
+            cur.execute("SET FOREIGN_KEY_CHECKS = 0")
+            # The Default experiment's id is 0, which an AUTO_INCREMENT column would renumber.
+            cur.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+            for table in tables:
+                cur.execute(f"CREATE TABLE `{target.name}`.`{table}` LIKE `{table}`")
+                cur.execute(f"INSERT INTO `{target.name}`.`{table}` SELECT * FROM `{table}`")
+            cur.execute("SET FOREIGN_KEY_CHECKS = 1")
+    finally:
+        conn.close()
+    return target
 
 
 def _indexes(db: Db) -> dict[str, str]:
@@ -100,6 +162,8 @@ def _indexes(db: Db) -> dict[str, str]:
         ).fetchall()
         lite.close()
         return dict(rows)
+    if db.backend == "mysql":
+        return _my_indexes(db)
     import psycopg
 
     with psycopg.connect(f"host=127.0.0.1 port=5432 user=root dbname={db.name}") as conn:
@@ -123,6 +187,8 @@ def align_indexes(db: Db, reference: Db) -> list[str]:
     if not drops and not adds:
         return []
     statements = [f'DROP INDEX IF EXISTS "{name}"' for name in drops] + adds
+    if db.backend == "mysql":
+        return _my_align(db, mine, theirs, drops, adds)
     if db.backend == "sqlite":
         lite = sqlite3.connect(str(db.path))
         with lite:
@@ -137,3 +203,38 @@ def align_indexes(db: Db, reference: Db) -> list[str]:
             for sql in statements:
                 conn.execute(sql)
     return [f"dropped {name}" for name in drops] + [f"added {sql}" for sql in adds]
+
+
+def _my_indexes(db: Db) -> dict[str, str]:
+    """MariaDB: "table.index" → its column list (primary keys and unique ones left out)."""
+    conn = _my_admin(db.name)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT table_name, index_name, GROUP_CONCAT(CONCAT('`', column_name, '`') "
+                "ORDER BY seq_in_index) FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND index_name <> 'PRIMARY' AND non_unique = 1 "
+                "GROUP BY table_name, index_name")
+            return {f"{t}.{i}": cols for t, i, cols in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def _my_align(db: Db, mine: dict[str, str], theirs: dict[str, str], drops: list[str],
+              adds: list[str]) -> list[str]:
+    added = [name for name in theirs if name not in mine]
+    statements = []
+    for name in drops:
+        table, index = name.split(".", 1)
+        statements.append(f"DROP INDEX `{index}` ON `{table}`")
+    for name in added:
+        table, index = name.split(".", 1)
+        statements.append(f"CREATE INDEX `{index}` ON `{table}` ({theirs[name]})")
+    done: list[str] = []
+    for sql in statements:
+        try:  # an index a foreign key needs cannot go; leave it, and say so
+            _my_execute(sql, dbname=db.name)
+            done.append(sql)
+        except Exception as exc:
+            done.append(f"kept ({type(exc).__name__}): {sql}")
+    return done

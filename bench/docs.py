@@ -69,6 +69,18 @@ def machine() -> dict[str, Any]:
             info["postgresql"] = row[0] if row else "?"
     except Exception:  # no PostgreSQL here: leave it out
         pass
+    try:
+        import pymysql
+
+        conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
+                               connect_timeout=3)
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            row = cur.fetchone()
+            info["mariadb"] = row[0] if row else "?"
+        conn.close()
+    except Exception:  # no MariaDB here: leave it out
+        pass
     return info
 
 
@@ -118,7 +130,7 @@ def _latest() -> dict[str, dict[str, Any]]:
         rank = (0 if data.get("config", {}).get("quick") else 1, data.get("started", ""))
         if backend not in chosen or rank > chosen[backend][0]:
             chosen[backend] = (rank, data)
-    order = {"sqlite": 0, "postgresql": 1}
+    order = {"sqlite": 0, "postgresql": 1, "mysql": 2}
     return {b: chosen[b][1] for b in sorted(chosen, key=lambda b: order.get(b, 9))}
 
 
@@ -135,6 +147,8 @@ def _machine_line(m: dict[str, Any]) -> str:
              f"Linux {m['kernel']}", f"Python {m['python']}", f"SQLite {m['sqlite']}"]
     if "postgresql" in m:
         parts.append(f"PostgreSQL {m['postgresql']}")
+    if "mariadb" in m:
+        parts.append(f"MariaDB {m['mariadb']}")
     parts += [f"trackd {m['trackd']}", f"mlflow {m['mlflow']}"]
     if "fasttrackml" in m:
         parts.append(f"FastTrackML {m['fasttrackml']}")
@@ -142,15 +156,17 @@ def _machine_line(m: dict[str, Any]) -> str:
 
 
 METHOD = """\
-How: `python -m bench` (flags: `--backends sqlite,postgresql`, `--servers
-trackd,mlflow,mlflow-4w,fasttrackml`, `--scenarios
+How: `python -m bench` (flags: `--backends sqlite,postgresql,mysql`,
+`--servers trackd,mlflow,mlflow-4w,fasttrackml`, `--scenarios
 log-metric,log-batch,create-runs,get-history,search,artifacts`, `--quick`,
 `--duration S`, `--artifact-mb N`). The suite starts every server itself, one at a time,
-each on a fresh database (a new SQLite file, or a new PostgreSQL database `bench_<server>`
-on 127.0.0.1:5432), and drives it over the REST API on 127.0.0.1 from an asyncio load
-generator (uvloop, a hand-written HTTP/1.1 client, one keep-alive connection per client,
-closed loop). Its own CPU per request is in the table: it takes little from the server it
-measures. `python -m bench.profile` samples trackd with py-spy under a load.
+each on a fresh database (a new SQLite file, or a new database `bench_<server>` on
+PostgreSQL, 127.0.0.1:5432, or MariaDB, 127.0.0.1:3306, which mlflow reaches through
+`mysql+pymysql://`; FastTrackML does not support MySQL/MariaDB and is skipped there), and
+drives it over the REST API on 127.0.0.1 from an asyncio load generator (uvloop, a
+hand-written HTTP/1.1 client, one keep-alive connection per client, closed loop). Its own
+CPU per request is in the table: it takes little from the server it measures.
+`python -m bench.profile` samples trackd with py-spy under a load.
 
 - Ratios are trackd's advantage: throughput trackd ÷ other, times and sizes other ÷ trackd;
   above 1× trackd is better. "vs mlflow" is against the better of mlflow's two configurations.

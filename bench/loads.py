@@ -149,3 +149,13 @@ async def timed(fn: Callable[[], object], repeats: int, budget: float) -> list[f
         await fn()  # type: ignore[misc]
         out.append(time.perf_counter() - t0)
     return out
+
+
+async def timed_cpu(fn: Callable[[], object], repeats: int, budget: float,
+                    server_pid: int) -> tuple[list[float], float]:
+    """``timed``, and the server tree's CPU seconds per call of ``fn`` over all the calls."""
+    meter = CpuMeter(server_pid)
+    meter.start()
+    times = await timed(fn, repeats, budget)
+    meter.stop()
+    return times, meter.server / max(len(times), 1)

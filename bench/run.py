@@ -1,7 +1,8 @@
 """``python -m bench``: start each server on a fresh database, drive it, print one table.
 
 Servers: trackd, ``mlflow server`` (1 worker, and its default 4 on the write paths), and
-FastTrackML when it can be installed. Backends: SQLite, then PostgreSQL. Every scenario fails
+FastTrackML when it can be installed (not on MySQL/MariaDB, which it does not support).
+Backends: SQLite, PostgreSQL, then MariaDB. Every scenario fails
 soft: its cell says "error: ..." and the run goes on. Results land in
 ``bench/results/<date>-<backend>.json``; the tables in ``docs/benchmarks.md``.
 """
@@ -187,6 +188,11 @@ async def run_backend(backend: str, cfg: Config, names: list[str], scenarios: li
                       skipped: dict[str, str]) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"trackd-bench-{backend}-", dir="/tmp"))
     bench = Bench(backend, cfg, scenarios, workdir)
+    skipped = dict(skipped)
+    for name in list(names):
+        if why := servers.unsupported(name, backend):
+            names = [n for n in names if n != name]
+            skipped[name] = why
     results: dict[str, Any] = {
         "date": dt.date.today().isoformat(), "started": dt.datetime.now().isoformat("T", "seconds"),
         "backend": backend, "machine": docs.machine(), "config": dataclasses.asdict(cfg),
@@ -213,8 +219,9 @@ async def run_backend(backend: str, cfg: Config, names: list[str], scenarios: li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--backends", default="sqlite,postgresql",
-                        help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--backends", default=",".join(databases.BACKENDS),
+                        help="comma-separated: " + ", ".join(databases.BACKENDS)
+                        + " (mysql: MariaDB on 127.0.0.1:3306)")
     parser.add_argument("--servers", default=",".join(servers.KINDS),
                         help="comma-separated: " + ", ".join(servers.KINDS))
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
@@ -249,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     for backend in args.backends.split(","):
-        if backend == "postgresql" and (why := databases.postgres_available()):
-            say(f"skipping PostgreSQL: {why}")
+        if why := databases.available(backend):
+            say(f"skipping {backend}: {why}")
             continue
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             results = runner.run(run_backend(backend, cfg, names, scenarios, skipped))

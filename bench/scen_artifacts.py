@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.context import Ctx
 from bench.httpclient import Connection, HttpError
+from bench.procs import CpuMeter
 from bench.servers import HOST
 
 CHUNK = 1 << 20
@@ -70,13 +71,17 @@ async def artifacts(ctx: Ctx) -> dict[str, Any]:
         if status != 200:
             raise HttpError(status, body, "artifact proxy")
         ctx.sampler.mark()
+        meter = CpuMeter(ctx.pid)
+        meter.start()
         t0 = time.perf_counter()
         status, body = await conn.upload(path, file_chunks(source), size,
                                          b"Content-Type: application/octet-stream\r\n")
         up = time.perf_counter() - t0
+        meter.stop()
         if status != 200:
             raise HttpError(status, body, "upload")
         out["upload_MB_per_s"] = round(size / up / 1e6, 1)
+        out["upload_server_cpu_s_per_GiB"] = round(meter.server / (size / (1 << 30)), 3)
         out["upload_peak_rss_MiB"] = round(ctx.sampler.window_peak() / MiB, 1)
 
         received = [0]
@@ -85,9 +90,13 @@ async def artifacts(ctx: Ctx) -> dict[str, Any]:
             received[0] += len(data)
 
         ctx.sampler.mark()
+        meter = CpuMeter(ctx.pid)
+        meter.start()
         t0 = time.perf_counter()
         status = await conn.download(path, sink)
         down = time.perf_counter() - t0
+        meter.stop()
+        out["download_server_cpu_s_per_GiB"] = round(meter.server / (size / (1 << 30)), 3)
         if status != 200:
             raise HttpError(status, b"", "download")
         if received[0] != size:

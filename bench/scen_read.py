@@ -10,7 +10,7 @@ import orjson
 
 from bench.context import API, JSON, Ctx, create_run_body
 from bench.httpclient import Connection, HttpError, open_pool
-from bench.loads import percentile, timed
+from bench.loads import percentile, timed_cpu
 from bench.scen_write import HISTORY_KEY, ensure_history
 
 # -- histories -----------------------------------------------------------------------------
@@ -38,10 +38,12 @@ async def get_history(ctx: Ctx) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     try:
-        times = await timed(whole_history, cfg.history_repeats, cfg.history_budget)
+        times, cpu = await timed_cpu(whole_history, cfg.history_repeats, cfg.history_budget,
+                                     ctx.pid)
         out["history"] = {
             "points": counts[-1], "expected": cfg.history_steps, "repeats": len(times),
             "p50_s": round(percentile(times, 50), 4), "min_s": round(min(times), 4),
+            "server_cpu_s": round(cpu, 4),  # per whole history (all its pages)
         }
         if counts[-1] != cfg.history_steps:
             out["history"]["warning"] = f"read {counts[-1]} points, expected {cfg.history_steps}"
@@ -56,9 +58,10 @@ async def get_history(ctx: Ctx) -> dict[str, Any]:
         points.append(len(reply.get("metrics", ())))
 
     try:
-        times = await timed(interval, 20, cfg.query_budget)
+        times, cpu = await timed_cpu(interval, 20, cfg.query_budget, ctx.pid)
         out["bulk_interval"] = {"points": points[-1], "repeats": len(times),
-                                "p50_ms": round(percentile(times, 50) * 1e3, 2)}
+                                "p50_ms": round(percentile(times, 50) * 1e3, 2),
+                                "server_cpu_ms_per_req": round(cpu * 1e3, 3)}
     except (HttpError, OSError, ValueError) as exc:
         out["bulk_interval"] = {"error": str(exc)}
     return out
@@ -142,10 +145,11 @@ async def search_queries(ctx: Ctx, experiment_id: str) -> dict[str, Any]:
             returned.append(len((await ctx.conn.post_json(path, body)).get("runs", ())))
 
         try:
-            times = await timed(first_page, ctx.cfg.query_repeats, ctx.cfg.query_budget)
+            times, cpu = await timed_cpu(first_page, ctx.cfg.query_repeats,
+                                         ctx.cfg.query_budget, ctx.pid)
             out[name] = {"p50_ms": round(percentile(times, 50) * 1e3, 2),
                          "min_ms": round(min(times) * 1e3, 2), "repeats": len(times),
-                         "returned": returned[-1]}
+                         "returned": returned[-1], "server_cpu_ms_per_req": round(cpu * 1e3, 3)}
         except (HttpError, OSError, ValueError, KeyError) as exc:
             out[name] = {"error": str(exc)}
 
@@ -167,9 +171,11 @@ async def search_queries(ctx: Ctx, experiment_id: str) -> dict[str, Any]:
         pages.append((n, total))
 
     try:
-        times = await timed(all_pages, ctx.cfg.paging_repeats, ctx.cfg.paging_budget)
+        times, cpu = await timed_cpu(all_pages, ctx.cfg.paging_repeats, ctx.cfg.paging_budget,
+                                     ctx.pid)
         out["all_pages"] = {"p50_s": round(percentile(times, 50), 3), "repeats": len(times),
-                            "pages": pages[-1][0], "returned": pages[-1][1]}
+                            "pages": pages[-1][0], "returned": pages[-1][1],
+                            "server_cpu_s": round(cpu, 3)}
     except (HttpError, OSError, ValueError, KeyError) as exc:
         out["all_pages"] = {"error": str(exc)}
     return out

@@ -73,6 +73,13 @@ KINDS = {
 }
 
 
+def unsupported(name: str, backend: str) -> str | None:
+    """Why a server cannot run on a backend at all (None when it can)."""
+    if name == "fasttrackml" and backend == "mysql":
+        return "FastTrackML supports SQLite and PostgreSQL only, not MySQL/MariaDB"
+    return None
+
+
 def find_fasttrackml() -> Path | None:
     candidates = [os.environ.get("FASTTRACKML_BIN"), shutil.which("fml"),
                   str(FASTTRACKML_VENV / "bin" / "fml")]

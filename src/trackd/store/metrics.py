@@ -139,25 +139,52 @@ def history(
 ) -> list[HistoryRow]:
     """Rows of one metric ordered by (timestamp, step, value, is_nan) — MLflow's order —
     starting after a keyset position. Plain tuples: a history can hold millions of points."""
-    query = (
-        select(_M.timestamp, _M.step, _M.value, _M.is_nan)
-        .where(_M.run_uuid == run_id, _M.key == key)
-        .order_by(_M.timestamp, _M.step, _M.value, _M.is_nan)
-    )
-    if after is not None:
+    # Compiled once per dialect and read through the driver's cursor: a 25,000-point page
+    # spent more in SQLAlchemy's statement and row handling than in the database.
+    values: dict[str, Any] = {"run_id": run_id, "key": key, "offset": 0,
+                              "limit": _NO_LIMIT if limit is None else limit}
+    if after is None:
+        statement = _HISTORY_FIRST
+    else:
         ts, step, value, is_nan = after
+        values.update(after_ts=ts, after_step=step, after_value=value)
+        statement = _HISTORY_AFTER_NAN if is_nan else _HISTORY_AFTER
+        if not is_nan:
+            values["nan"] = True
+    return [(ts, st, v, bool(n)) for ts, st, v, n in statement.all(conn, **values)]
+
+
+_NO_LIMIT = 2**63 - 1  # LIMIT must be a number on every dialect; no history is this long
+
+
+def _build_history(after: str | None) -> Any:
+    def build(_dialect: str) -> Any:
+        query = (
+            select(_M.timestamp, _M.step, _M.value, _M.is_nan)
+            .where(_M.run_uuid == bindparam("run_id"), _M.key == bindparam("key"))
+            .order_by(_M.timestamp, _M.step, _M.value, _M.is_nan)
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))  # named, or SQLite's compiler adds an unnamed one
+        )
+        if after is None:
+            return query
+        ts, step, value = bindparam("after_ts"), bindparam("after_step"), bindparam("after_value")
         same_point = and_(_M.timestamp == ts, _M.step == step, _M.value == value)
         later = [
             _M.timestamp > ts,
             and_(_M.timestamp == ts, _M.step > step),
             and_(_M.timestamp == ts, _M.step == step, _M.value > value),
         ]
-        if not is_nan:  # NaN (is_nan true) sorts after a stored 0 of the same point
-            later.append(and_(same_point, _M.is_nan.is_(True)))
-        query = query.where(or_(*later))
-    if limit is not None:
-        query = query.limit(limit)
-    return [(ts, st, v, bool(n)) for ts, st, v, n in conn.execute(query).all()]
+        if after == "number":  # NaN (is_nan true) sorts after a stored 0 of the same point
+            later.append(and_(same_point, _M.is_nan == bindparam("nan")))
+        return query.where(or_(*later))
+
+    return Prepared(build)
+
+
+_HISTORY_FIRST = _build_history(None)
+_HISTORY_AFTER = _build_history("number")
+_HISTORY_AFTER_NAN = _build_history("nan")
 
 
 def insert_model_points(

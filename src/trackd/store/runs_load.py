@@ -15,7 +15,7 @@ from functools import cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, String, any_, bindparam, select
+from sqlalchemy import Connection, String, any_, bindparam, literal_column, or_, select
 
 from trackd.entities.metrics import Metric, from_stored
 from trackd.entities.runs import Dataset, DatasetInput, Run, RunInfo
@@ -48,13 +48,13 @@ _first = itemgetter(0)
 
 @dataclass(frozen=True)
 class _Statements:
-    info: Any
+    info: Prepared
     metrics: Prepared
     params: Prepared
     tags: Prepared
-    datasets: Any
-    input_tags: Any
-    model_links: Any
+    datasets: Prepared
+    input_tags: Prepared
+    model_links: Prepared
 
 
 @cache
@@ -72,8 +72,11 @@ def _statements(dialect: str) -> _Statements:
         def one_of(column: Any) -> Any:
             return column.in_(ids)
 
+    # Every statement is compiled once and takes ``ids`` as its only bound value (constants
+    # are written into the SQL): building and compiling a hundred-id IN per call was a fixed
+    # cost of every search page, as large as fetching the page's params.
     return _Statements(
-        info=select(*INFO_COLUMNS).where(one_of(_R.run_uuid)),
+        info=_prepared(select(*INFO_COLUMNS).where(one_of(_R.run_uuid))),
         metrics=_prepared(
             select(_m.run_uuid, _m.key, _m.value, _m.timestamp, _m.step, _m.is_nan).where(
                 one_of(_m.run_uuid)
@@ -81,7 +84,7 @@ def _statements(dialect: str) -> _Statements:
         ),
         params=_prepared(select(_p.run_uuid, _p.key, _p.value).where(one_of(_p.run_uuid))),
         tags=_prepared(select(_t.run_uuid, _t.key, _t.value).where(one_of(_t.run_uuid))),
-        datasets=select(
+        datasets=_prepared(select(
             _i.input_uuid,
             _i.destination_id,
             _d.name,
@@ -92,10 +95,16 @@ def _statements(dialect: str) -> _Statements:
             _d.dataset_profile,
         )
         .join(datasets, _d.dataset_uuid == _i.source_id)
-        .where(_i.destination_type == "RUN", one_of(_i.destination_id)),
-        input_tags=select(_it.input_uuid, _it.name, _it.value).where(one_of(_it.input_uuid)),
-        model_links=select(_i.source_type, _i.source_id, _i.destination_id, _i.step).where(
-            _i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")), one_of(_i.source_id)
+        .where(_i.destination_type == literal_column("'RUN'"), one_of(_i.destination_id))),
+        input_tags=_prepared(
+            select(_it.input_uuid, _it.name, _it.value).where(one_of(_it.input_uuid))
+        ),
+        model_links=_prepared(
+            select(_i.source_type, _i.source_id, _i.destination_id, _i.step).where(
+                or_(_i.source_type == literal_column("'RUN_INPUT'"),
+                    _i.source_type == literal_column("'RUN_OUTPUT'")),
+                one_of(_i.source_id),
+            )
         ),
     )
 
@@ -116,7 +125,7 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         # for the params of a page over 10,000 runs). SET LOCAL ends with this transaction.
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     ids = list(run_ids)
-    found = {row[0]: Run(RunInfo(*row)) for row in conn.execute(sql.info, {"ids": ids}).all()}
+    found = {row[0]: Run(RunInfo(*row)) for row in sql.info.all_for_ids(conn, ids)}
     if not found:
         return []
     present = {"ids": list(found)}
@@ -141,20 +150,18 @@ def _load_io(
 ) -> None:
     """Dataset inputs, model inputs and model outputs, all kept in the ``inputs`` table."""
     dataset_inputs: dict[str, DatasetInput] = {}
-    for input_uuid, run_id, name, digest, source_type, source, schema, profile in conn.execute(
-        sql.datasets, present
-    ).all():
+    for input_uuid, run_id, name, digest, source_type, source, schema, profile in (
+        sql.datasets.all_for_ids(conn, present["ids"])
+    ):
         entry = DatasetInput(Dataset(name, digest, source_type, source, schema, profile))
         dataset_inputs[input_uuid] = entry
         found[run_id].dataset_inputs.append(entry)
     if dataset_inputs:
-        for input_uuid, name, value in conn.execute(
-            sql.input_tags, {"ids": list(dataset_inputs)}
-        ).all():
+        for input_uuid, name, value in sql.input_tags.all_for_ids(conn, list(dataset_inputs)):
             dataset_inputs[input_uuid].tags.append((name, value))
         for entry in dataset_inputs.values():
             entry.tags.sort(key=_first)
-    for source_type, run_id, model_id, step in conn.execute(sql.model_links, present).all():
+    for source_type, run_id, model_id, step in sql.model_links.all_for_ids(conn, present["ids"]):
         if source_type == "RUN_INPUT":
             found[run_id].model_inputs.append(model_id)
         else:
