@@ -27,6 +27,12 @@ from trackd.store.runs_load import load_runs
 from trackd.store.runs_search import search_run_ids
 
 RUN_NAME_TAG = "mlflow.runName"
+# Experiment id -> artifact location, learnt when a run is created: on PostgreSQL the next run
+# of that experiment is checked and written in one statement that compares the location (a
+# stale entry only sends that run the long way). Bounded, as experiments can be many.
+_LOCATIONS: dict[int, str | None] = {}
+_MAX_LOCATIONS = 4096
+_UNKNOWN = object()
 _INT64_MAX = 2**63 - 1
 
 
@@ -115,7 +121,20 @@ class RunService:
         run_id = uuid.uuid4().hex
 
         def work(conn: Connection) -> Run:
+            known = _LOCATIONS.get(experiment_id, _UNKNOWN)
+            if known is not _UNKNOWN and conn.dialect.name == "postgresql":
+                values = _new_run_values(known)
+                if store.insert_run_checked(conn, values, _last_wins(checked), known):
+                    return _created(values)
             artifact_location = check_active_experiment(conn, experiment_id)
+            values = _new_run_values(artifact_location)
+            if len(_LOCATIONS) >= _MAX_LOCATIONS:
+                _LOCATIONS.clear()
+            _LOCATIONS[experiment_id] = artifact_location
+            store.insert_run(conn, values, _last_wins(checked))
+            return _created(values)
+
+        def _new_run_values(artifact_location: str | None) -> dict[str, Any]:
             artifact_uri = run_artifact_uri(artifact_location or "", run_id)
             if len(artifact_uri) > v.MAX_RUN_ARTIFACT_URI_LENGTH:
                 raise invalid_parameter(
@@ -139,7 +158,9 @@ class RunService:
                 "experiment_id": experiment_id,
                 "deleted_time": None,
             }
-            store.insert_run(conn, values, _last_wins(checked))
+            return values
+
+        def _created(values: dict[str, Any]) -> Run:
             return Run(
                 RunInfo(
                     run_id,
@@ -256,8 +277,18 @@ class RunService:
         tags: Sequence[tuple[str, str]],
     ) -> None:
         """Validated entities only; everything is written in one transaction or nothing is."""
+        fold_metrics = bool(metrics) and not params and not tags and not any(
+            p.model_id for p in metrics
+        )
 
         def work(conn: Connection) -> None:
+            if fold_metrics and conn.dialect.name == "postgresql":
+                # The run check and the points in one round trip (store: insert_points_checked).
+                state = metric_store.insert_points_checked(conn, run_id, metrics)
+                if state is None:
+                    raise not_found(f"Run with id={run_id} not found")
+                _refuse_inactive(run_id, state[0])
+                return
             experiment_id = check_active_run(conn, run_id)
             if params:
                 _write_params(conn, run_id, params)
