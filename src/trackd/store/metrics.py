@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import isfinite
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from trackd.entities.metrics import Metric, from_stored, to_stored
 from trackd.errors import not_found
 from trackd.store.prepared import Prepared
-from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
+from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics, runs
 from trackd.store.upsert import (
     NATIVE_DIALECTS,
     dialect_insert,
@@ -128,6 +140,44 @@ def insert_points_checked(
         l_is_nan=list(best[5]),
     )
     return (row[0], row[1]) if row is not None else None
+
+
+def _build_latest_if_active(dialect: str) -> Any:
+    # The latest-value upsert of _build_raise_latest (MySQL form), fed by a SELECT on the run
+    # that yields a row only while the run is active.
+    active = (runs.c.run_uuid == bindparam("run_uuid"), runs.c.lifecycle_stage == _ACTIVE)
+    source: Any = select(*[bindparam(c) for c in _LATEST_COLUMNS]).where(*active)
+    my = dialect_insert(dialect, latest_metrics).from_select(list(_LATEST_COLUMNS), source)
+    new = my.inserted
+    newer = newer_than((new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value))
+    return my.on_duplicate_key_update(
+        [(c, case((newer, new[c]), else_=_L[c])) for c in ("is_nan", "value", "timestamp", "step")]
+    )
+
+
+_ACTIVE: Any = literal_column("'active'")  # not a bind parameter: rows carry only the columns
+_LATEST_IF_ACTIVE = Prepared(_build_latest_if_active)
+
+
+def insert_points_if_active(
+    conn: Connection, run_id: str, points: Sequence[Metric], check_run: Callable[[], Any]
+) -> None:
+    """MariaDB: :func:`insert_points` with the caller's run check folded into the latest-value
+    upsert when the points have one key (every log-metric): two statements instead of three.
+
+    The upsert affects a row only if the run is active; when it affects none (no such run, an
+    inactive one, or a stored latest value that did not move) ``check_run`` runs and raises for
+    the first two, before any point is written.
+    """
+    rows, latest = _point_rows(run_id, points)
+    if len(latest) != 1:
+        check_run()
+        insert_points(conn, run_id, points)
+        return
+    best = dict(zip(_POINT_COLUMNS, next(iter(latest.values())), strict=True))
+    if _LATEST_IF_ACTIVE.count(conn, **best) < 1:
+        check_run()
+    _INSERT_POINTS.run_tuples(conn, _POINT_COLUMNS, rows)
 
 
 def _order(row: dict[str, Any]) -> tuple[int, int, float]:

@@ -80,6 +80,23 @@ def insert_run(
         )
 
 
+# Experiment id -> (artifact location,), learnt by the service when it creates a run the long
+# way: on PostgreSQL the next run of that experiment goes through insert_run_checked, which
+# compares the location, so a stale entry only sends that run the long way. Bounded, as
+# experiments can be many.
+_LOCATIONS: dict[int, tuple[str | None]] = {}
+
+
+def remember_location(experiment_id: int, location: str | None) -> None:
+    if len(_LOCATIONS) >= 4096:
+        _LOCATIONS.clear()
+    _LOCATIONS[experiment_id] = (location,)
+
+
+def known_location(experiment_id: int) -> tuple[str | None] | None:
+    return _LOCATIONS.get(experiment_id)
+
+
 # PostgreSQL: the experiment check, the run and its tags in one statement. The run's artifact
 # URI is built in Python from the experiment's location, so the caller passes the location it
 # expects (learnt from an earlier run of the same experiment) and the run is written only if the
