@@ -222,6 +222,43 @@ def test_logging_to_deleted_run_fails(client: MlflowClient, experiment_id: str) 
         assert "active" in exc.value.message
 
 
+def test_refused_points_leave_nothing(client: MlflowClient, experiment_id: str) -> None:
+    # One statement checks the run and writes the points on PostgreSQL, and the latest-value
+    # upsert checks it on MariaDB: a refused write must still leave no point and no latest value.
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_metric(run_id, "m", 5.0, timestamp=10, step=3)
+    client.log_metric(run_id, "m", 9.0, timestamp=20, step=1)  # older step: latest stays 5.0
+    client.delete_run(run_id)
+    for log in (
+        lambda: client.log_metric(run_id, "m", 7.0, timestamp=30, step=4),
+        lambda: client.log_batch(
+            run_id, metrics=[Metric("m", 8.0, 40, 5), Metric("n", 1.0, 40, 0)]
+        ),
+    ):
+        with pytest.raises(MlflowException) as exc:
+            log()
+        assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
+    client.restore_run(run_id)
+    assert sorted(m.value for m in client.get_metric_history(run_id, "m")) == [5.0, 9.0]
+    assert client.get_run(run_id).data.metrics == {"m": 5.0}
+
+
+def test_creating_run_in_experiment_deleted_after_runs(client: MlflowClient) -> None:
+    # On PostgreSQL a run of an experiment that already has runs is checked and written in one
+    # statement: deleting the experiment in between must still refuse it, with MLflow's error.
+    experiment_id = client.create_experiment(f"deleted-after-runs-{time.time_ns()}")
+    client.create_run(experiment_id)
+    client.create_run(experiment_id)
+    client.delete_experiment(experiment_id)
+    with pytest.raises(MlflowException) as exc:
+        client.create_run(experiment_id)
+    assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
+    client.restore_experiment(experiment_id)
+    run = client.create_run(experiment_id, tags={"t": "1"})
+    assert client.get_run(run.info.run_id).data.tags["t"] == "1"
+    assert len(client.search_runs([experiment_id])) == 3
+
+
 def test_missing_run_is_resource_does_not_exist(client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as exc:
         client.get_run("0" * 32)

@@ -45,11 +45,15 @@ def require_active_run(conn: Connection, run_id: str) -> RunInfo:
 
 def check_active_run(conn: Connection, run_id: str) -> int:
     """The experiment id of an active run; the cheap check in front of every write to it."""
-    state = store.run_state(conn, run_id)
-    if state is None:
-        raise not_found(f"Run with id={run_id} not found")
+    state = _found(run_id, store.run_state(conn, run_id))
     _refuse_inactive(run_id, state[0])
     return state[1]
+
+
+def _found(run_id: str, state: tuple[str, int] | None) -> tuple[str, int]:
+    if state is None:
+        raise not_found(f"Run with id={run_id} not found")
+    return state
 
 
 def _refuse_inactive(run_id: str, lifecycle_stage: str | None) -> None:
@@ -113,9 +117,21 @@ class RunService:
         if tag_name is None:
             checked.append((RUN_NAME_TAG, name))
         run_id = uuid.uuid4().hex
+        run_tags = _last_wins(checked)
 
         def work(conn: Connection) -> Run:
+            known = store.known_location(experiment_id)
+            if known is not None and conn.dialect.name == "postgresql":
+                values = new_run(known[0])
+                if store.insert_run_checked(conn, values, run_tags, known[0]):
+                    return created(values)
             artifact_location = check_active_experiment(conn, experiment_id)
+            values = new_run(artifact_location)
+            store.remember_location(experiment_id, artifact_location)
+            store.insert_run(conn, values, run_tags)
+            return created(values)
+
+        def new_run(artifact_location: str | None) -> dict[str, Any]:
             artifact_uri = run_artifact_uri(artifact_location or "", run_id)
             if len(artifact_uri) > v.MAX_RUN_ARTIFACT_URI_LENGTH:
                 raise invalid_parameter(
@@ -123,7 +139,7 @@ class RunService:
                     f"of {v.MAX_RUN_ARTIFACT_URI_LENGTH} characters; give experiment "
                     f"{experiment_id} a shorter artifact location."
                 )
-            values: dict[str, Any] = {
+            return {
                 "run_uuid": run_id,
                 "name": name,
                 "source_type": "UNKNOWN",
@@ -139,21 +155,11 @@ class RunService:
                 "experiment_id": experiment_id,
                 "deleted_time": None,
             }
-            store.insert_run(conn, values, _last_wins(checked))
-            return Run(
-                RunInfo(
-                    run_id,
-                    experiment_id,
-                    name,
-                    user_id,
-                    "RUNNING",
-                    values["start_time"],
-                    None,
-                    values["artifact_uri"],
-                    ACTIVE,
-                ),
-                tags=sorted(_last_wins(checked)),
-            )
+
+        def created(values: dict[str, Any]) -> Run:
+            info = RunInfo(run_id, experiment_id, name, user_id, "RUNNING", values["start_time"],
+                           None, values["artifact_uri"], ACTIVE)
+            return Run(info, tags=sorted(run_tags))
 
         return await self.db.write(work)
 
@@ -256,8 +262,18 @@ class RunService:
         tags: Sequence[tuple[str, str]],
     ) -> None:
         """Validated entities only; everything is written in one transaction or nothing is."""
+        only_points = metrics and not params and not tags and not any(p.model_id for p in metrics)
 
         def work(conn: Connection) -> None:
+            if only_points and conn.dialect.name == "postgresql":
+                # The run check and the points in one round trip (store: insert_points_checked).
+                state = metric_store.insert_points_checked(conn, run_id, metrics)
+                _refuse_inactive(run_id, _found(run_id, state)[0])
+                return
+            if only_points and getattr(conn.dialect, "is_mariadb", False):
+                check = lambda: check_active_run(conn, run_id)  # noqa: E731
+                metric_store.insert_points_if_active(conn, run_id, metrics, check)
+                return
             experiment_id = check_active_run(conn, run_id)
             if params:
                 _write_params(conn, run_id, params)

@@ -89,6 +89,7 @@ class Database:
             writers = max(2, pool_size // 2)
         self._read_limiter = anyio.CapacityLimiter(pool_size * 2)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._held = threading.local()
         self._writers = [
             threading.Thread(target=self._writer_loop, name=f"trackd-writer-{i}", daemon=True)
             for i in range(writers)
@@ -144,7 +145,33 @@ class Database:
                 PERMISSION_DENIED,
             )
 
+    def _connect(self) -> contextlib.AbstractContextManager[Connection]:
+        """The writer thread's connection. On a server database each writer keeps one checked
+        out between groups: a checkout pings the server first (``pool_pre_ping``), which was one
+        more round trip per group. One that failed or was invalidated is replaced."""
+        if self.dialect == "sqlite":
+            return self.engine.connect()
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is None or held.closed or held.invalidated:
+            if held is not None:
+                held.close()
+            held = self._held.conn = self.engine.connect()
+        return contextlib.nullcontext(held)
+
+    def _drop_connection(self) -> None:
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is not None:
+            self._held.conn = None
+            with contextlib.suppress(Exception):
+                held.close()
+
     def _writer_loop(self) -> None:
+        try:
+            self._take_groups()
+        finally:
+            self._drop_connection()
+
+    def _take_groups(self) -> None:
         while True:
             job = self._queue.get()
             if job is None:
@@ -178,10 +205,12 @@ class Database:
         """
         values: list[Any] = []
         try:
-            with self.engine.connect() as conn, conn.begin():
+            with self._connect() as conn, conn.begin():
                 for job in group:
                     values.append(job.fn(conn))
         except Exception as exc:
+            if isinstance(exc, OperationalError):
+                self._drop_connection()
             if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
                 log.warning(
                     "group commit of %d units failed, retrying one by one: %s", len(group), exc.orig
@@ -194,9 +223,10 @@ class Database:
     def _commit_alone(self, job: _Job) -> None:
         for attempt in range(_RETRIES):
             try:
-                with self.engine.connect() as conn, conn.begin():
+                with self._connect() as conn, conn.begin():
                     value = job.fn(conn)
             except OperationalError as exc:
+                self._drop_connection()
                 if attempt + 1 < _RETRIES:
                     # Jittered, so that instances which deadlocked do not collide again.
                     time.sleep(0.05 * (attempt + 1) * (0.5 + random.random()))

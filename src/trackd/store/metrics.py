@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import isfinite
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from trackd.entities.metrics import Metric, from_stored, to_stored
 from trackd.errors import not_found
 from trackd.store.prepared import Prepared
-from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics
+from trackd.store.tables import latest_metrics, logged_model_metrics, logged_models, metrics, runs
 from trackd.store.upsert import (
     NATIVE_DIALECTS,
     dialect_insert,
@@ -31,6 +43,21 @@ def insert_points(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
     MLflow; it is updated with a conditional upsert, so concurrent writers cannot regress it.
     Rows are plain tuples in ``_POINT_COLUMNS`` order: a batch holds up to 1,000 of them.
     """
+    rows, latest = _point_rows(run_id, points)
+    if len(rows) > 1 and conn.dialect.name == "postgresql":
+        by_column = zip(_POINT_COLUMNS, zip(*rows, strict=True), strict=True)
+        _PG_INSERT_MANY.run(conn, [{name: list(values) for name, values in by_column}])
+    elif conn.dialect.name in NATIVE_DIALECTS:
+        _INSERT_POINTS.run_tuples(conn, _POINT_COLUMNS, rows)
+    else:
+        insert_ignore(conn, metrics, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in rows])
+    _raise_latest(conn, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in latest.values()])
+
+
+def _point_rows(
+    run_id: str, points: Sequence[Metric]
+) -> tuple[list[tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+    """Rows in ``_POINT_COLUMNS`` order, and the row of each key's latest point."""
     rows = []
     latest: dict[str, tuple[Any, ...]] = {}
     for point in points:
@@ -44,14 +71,7 @@ def insert_points(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
         best = latest.get(point.key)
         if best is None or (row[4], row[2], row[1]) > (best[4], best[2], best[1]):
             latest[point.key] = row
-    if len(rows) > 1 and conn.dialect.name == "postgresql":
-        by_column = zip(_POINT_COLUMNS, zip(*rows, strict=True), strict=True)
-        _PG_INSERT_MANY.run(conn, [{name: list(values) for name, values in by_column}])
-    elif conn.dialect.name in NATIVE_DIALECTS:
-        _INSERT_POINTS.run_tuples(conn, _POINT_COLUMNS, rows)
-    else:
-        insert_ignore(conn, metrics, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in rows])
-    _raise_latest(conn, [dict(zip(_POINT_COLUMNS, r, strict=True)) for r in latest.values()])
+    return rows, latest
 
 
 _POINT_COLUMNS = ("key", "value", "timestamp", "run_uuid", "step", "is_nan")
@@ -64,6 +84,100 @@ _PG_INSERT_MANY = Prepared(
         "CAST(:is_nan AS BOOLEAN[])) ON CONFLICT DO NOTHING"
     )
 )
+
+
+# PostgreSQL: the run check, the points and the latest values in one statement (one round
+# trip per log-metric instead of three). Nothing is written unless the run is active; the run's
+# state comes back so the caller raises MLflow's own errors. Data-modifying CTEs share one
+# snapshot, which is all the separate statements had: the run check never locked the run.
+_PG_LOG_CHECKED = Prepared(
+    lambda _dialect: text(
+        "WITH r AS (SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = :run_id), "
+        "ok AS (SELECT 1 FROM r WHERE lifecycle_stage = 'active'), "
+        "p AS (INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+        "SELECT u.key, u.value, u.timestamp, CAST(:run_id AS VARCHAR), u.step, u.is_nan "
+        "FROM ok, unnest(CAST(:key AS VARCHAR[]), CAST(:value AS FLOAT8[]), "
+        "CAST(:timestamp AS BIGINT[]), CAST(:step AS BIGINT[]), CAST(:is_nan AS BOOLEAN[])) "
+        "AS u(key, value, timestamp, step, is_nan) "
+        "ON CONFLICT DO NOTHING), "
+        "l AS (INSERT INTO latest_metrics AS old (key, value, timestamp, step, is_nan, run_uuid) "
+        "SELECT v.*, CAST(:run_id AS VARCHAR) FROM ok, "
+        "unnest(CAST(:l_key AS VARCHAR[]), CAST(:l_value AS FLOAT8[]), "
+        "CAST(:l_timestamp AS BIGINT[]), CAST(:l_step AS BIGINT[]), "
+        "CAST(:l_is_nan AS BOOLEAN[])) AS v "
+        "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value, "
+        "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
+        "WHERE (excluded.step, excluded.timestamp, excluded.value) "
+        "> (old.step, old.timestamp, old.value)) "
+        "SELECT lifecycle_stage, experiment_id FROM r"
+    )
+)
+
+
+def insert_points_checked(
+    conn: Connection, run_id: str, points: Sequence[Metric]
+) -> tuple[str, int] | None:
+    """PostgreSQL only: :func:`insert_points` for a run that is checked in the same statement.
+
+    Returns the run's (lifecycle_stage, experiment_id), or None for no such run; the points
+    were written only if the stage is active.
+    """
+    rows, latest = _point_rows(run_id, points)
+    columns = list(zip(*rows, strict=True))
+    best = list(zip(*latest.values(), strict=True))
+    row = _PG_LOG_CHECKED.one(
+        conn,
+        run_id=run_id,
+        key=list(columns[0]),
+        value=list(columns[1]),
+        timestamp=list(columns[2]),
+        step=list(columns[4]),
+        is_nan=list(columns[5]),
+        l_key=list(best[0]),
+        l_value=list(best[1]),
+        l_timestamp=list(best[2]),
+        l_step=list(best[4]),
+        l_is_nan=list(best[5]),
+    )
+    return (row[0], row[1]) if row is not None else None
+
+
+def _build_latest_if_active(dialect: str) -> Any:
+    # The latest-value upsert of _build_raise_latest (MySQL form), fed by a SELECT on the run
+    # that yields a row only while the run is active.
+    active = (runs.c.run_uuid == bindparam("run_uuid"), runs.c.lifecycle_stage == _ACTIVE)
+    source: Any = select(*[bindparam(c) for c in _LATEST_COLUMNS]).where(*active)
+    my = dialect_insert(dialect, latest_metrics).from_select(list(_LATEST_COLUMNS), source)
+    new = my.inserted
+    newer = newer_than((new.step, new.timestamp, new.value), (_L.step, _L.timestamp, _L.value))
+    return my.on_duplicate_key_update(
+        [(c, case((newer, new[c]), else_=_L[c])) for c in ("is_nan", "value", "timestamp", "step")]
+    )
+
+
+_ACTIVE: Any = literal_column("'active'")  # not a bind parameter: rows carry only the columns
+_LATEST_IF_ACTIVE = Prepared(_build_latest_if_active)
+
+
+def insert_points_if_active(
+    conn: Connection, run_id: str, points: Sequence[Metric], check_run: Callable[[], Any]
+) -> None:
+    """MariaDB: :func:`insert_points` with the caller's run check folded into the latest-value
+    upsert when the points have one key (every log-metric): two statements instead of three.
+
+    The upsert affects a row only if the run is active; when it affects none (no such run, an
+    inactive one, or a stored latest value that did not move) ``check_run`` runs and raises for
+    the first two, before any point is written.
+    """
+    rows, latest = _point_rows(run_id, points)
+    if len(latest) != 1:
+        check_run()
+        insert_points(conn, run_id, points)
+        return
+    best = dict(zip(_POINT_COLUMNS, next(iter(latest.values())), strict=True))
+    if _LATEST_IF_ACTIVE.count(conn, **best) < 1:
+        check_run()
+    _INSERT_POINTS.run_tuples(conn, _POINT_COLUMNS, rows)
 
 
 def _order(row: dict[str, Any]) -> tuple[int, int, float]:

@@ -86,6 +86,16 @@ class Prepared:
         finally:
             cursor.close()
 
+    def count(self, conn: Connection, **values: Any) -> int:
+        """Run for one row of ``values``; the number of rows the driver says it affected."""
+        compiled = self._compiled(conn)
+        cursor = _cursor(conn)
+        try:
+            _execute(conn, cursor, compiled.sql, _params(compiled, values))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
     def one(self, conn: Connection, **values: Any) -> Any:
         """The first row of a query run with ``values``, or None."""
         compiled = self._compiled(conn)

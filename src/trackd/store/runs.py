@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
 from trackd.entities.runs import RunInfo
 from trackd.store.prepared import Prepared
@@ -55,6 +55,12 @@ _NEW_RUN_COLUMNS = (
     "experiment_id",
     "deleted_time",
 )
+_PG_TYPES = {
+    "start_time": "BIGINT",
+    "end_time": "BIGINT",
+    "deleted_time": "BIGINT",
+    "experiment_id": "INTEGER",
+}
 _INSERT_RUN = Prepared(
     lambda _dialect: insert(runs).values({c: bindparam(c) for c in _NEW_RUN_COLUMNS})
 )
@@ -72,6 +78,59 @@ def insert_run(
         _INSERT_TAG.run(
             conn, [{"run_uuid": values["run_uuid"], "key": k, "value": v} for k, v in run_tags]
         )
+
+
+# Experiment id -> (artifact location,), learnt by the service when it creates a run the long
+# way: on PostgreSQL the next run of that experiment goes through insert_run_checked, which
+# compares the location, so a stale entry only sends that run the long way. Bounded, as
+# experiments can be many.
+_LOCATIONS: dict[int, tuple[str | None]] = {}
+
+
+def remember_location(experiment_id: int, location: str | None) -> None:
+    if len(_LOCATIONS) >= 4096:
+        _LOCATIONS.clear()
+    _LOCATIONS[experiment_id] = (location,)
+
+
+def known_location(experiment_id: int) -> tuple[str | None] | None:
+    return _LOCATIONS.get(experiment_id)
+
+
+# PostgreSQL: the experiment check, the run and its tags in one statement. The run's artifact
+# URI is built in Python from the experiment's location, so the caller passes the location it
+# expects (learnt from an earlier run of the same experiment) and the run is written only if the
+# experiment is active and still has that location; otherwise nothing is written and the caller
+# takes the long way (experiment check, then insert_run).
+_PG_INSERT_RUN_CHECKED = Prepared(
+    lambda _dialect: text(
+        "WITH e AS (SELECT 1 FROM experiments WHERE experiment_id = :experiment_id "
+        "AND lifecycle_stage = 'active' "
+        "AND artifact_location IS NOT DISTINCT FROM CAST(:location AS VARCHAR)), "
+        "r AS (INSERT INTO runs (" + ", ".join(_NEW_RUN_COLUMNS) + ") SELECT "
+        + ", ".join(f"CAST(:{c} AS {_PG_TYPES.get(c, 'VARCHAR')})" for c in _NEW_RUN_COLUMNS)
+        + " FROM e RETURNING run_uuid), "
+        "t AS (INSERT INTO tags (run_uuid, key, value) SELECT r.run_uuid, x.key, x.value "
+        "FROM r, unnest(CAST(:tag_keys AS VARCHAR[]), CAST(:tag_values AS VARCHAR[])) "
+        "AS x(key, value)) "
+        "SELECT count(*) FROM r"
+    )
+)
+
+
+def insert_run_checked(
+    conn: Connection, values: dict[str, Any], run_tags: Sequence[tuple[str, str]], location: Any
+) -> bool:
+    """PostgreSQL only: :func:`insert_run` if experiment ``values["experiment_id"]`` is active
+    with artifact location ``location``; False (nothing written) otherwise."""
+    row = _PG_INSERT_RUN_CHECKED.one(
+        conn,
+        location=location,
+        tag_keys=[k for k, _ in run_tags],
+        tag_values=[v for _, v in run_tags],
+        **values,
+    )
+    return bool(row[0])
 
 
 def update_info(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
