@@ -1,8 +1,8 @@
 """Fresh databases for each server and run, and the clone used for mlflow's search phase.
 
 SQLite databases are files in the run's work directory; PostgreSQL ones are created on
-127.0.0.1:5432 (trust auth, user root) as ``bench_<server>``, dropped first if a previous run
-left them behind.
+127.0.0.1:5432 (trust auth, user root) and MariaDB ones on 127.0.0.1:3306 (root, no password)
+as ``bench_<server>``, dropped first if a previous run left them behind.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from pathlib import Path
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=root dbname=postgres"
 PG_HOST = "root@127.0.0.1:5432"
+MYSQL_HOST = "root@127.0.0.1:3306"
+BACKENDS = ("sqlite", "postgresql", "mysql")
 
 
 @dataclass
 class Db:
-    backend: str  # "sqlite" or "postgresql"
+    backend: str  # "sqlite", "postgresql" or "mysql" (MariaDB)
     name: str  # file stem or database name
     path: Path | None = None  # SQLite file
 
@@ -25,6 +27,8 @@ class Db:
         """The URL trackd and mlflow take."""
         if self.backend == "sqlite":
             return f"sqlite:///{self.path}"
+        if self.backend == "mysql":
+            return f"mysql+pymysql://{MYSQL_HOST}/{self.name}"
         return f"postgresql+psycopg://{PG_HOST}/{self.name}"
 
     def fasttrackml_url(self) -> str:
@@ -40,6 +44,12 @@ def _pg_admin():  # imported late: only PostgreSQL runs need psycopg
     return psycopg.connect(PG_ADMIN, autocommit=True)
 
 
+def _mysql_admin():  # imported late: only MariaDB runs need pymysql
+    import pymysql
+
+    return pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+
+
 def fresh(backend: str, name: str, workdir: Path) -> Db:
     if backend == "sqlite":
         path = workdir / f"{name}.db"
@@ -47,6 +57,11 @@ def fresh(backend: str, name: str, workdir: Path) -> Db:
             Path(str(path) + suffix).unlink(missing_ok=True)
         return Db(backend, name, path)
     dbname = f"bench_{name.replace('-', '_')}"
+    if backend == "mysql":
+        with _mysql_admin() as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{dbname}`")
+            cur.execute(f"CREATE DATABASE `{dbname}`")  # the server's defaults, as tests use
+        return Db(backend, dbname)
     with _pg_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')
@@ -58,6 +73,10 @@ def drop(db: Db) -> None:
         assert db.path is not None
         for suffix in ("", "-wal", "-shm"):
             Path(str(db.path) + suffix).unlink(missing_ok=True)
+        return
+    if db.backend == "mysql":
+        with _mysql_admin() as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{db.name}`")
         return
     with _pg_admin() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
