@@ -2,7 +2,8 @@
 SDK would load them: ``--traces`` traces of ``--spans`` spans, one protobuf export per trace,
 ``--clients`` threads posting to ``/v1/traces`` at once.
 
-    python -m bench.otlp [--backend sqlite|postgresql] [--traces 1000] [--spans 10] [--clients 4]
+    python -m bench.otlp [--backend sqlite|postgresql|mysql] [--traces 1000] [--spans 10]
+                         [--clients 4]
 
 Each server gets a fresh database. Reported per server: wall time, spans per second, server CPU
 seconds and CPU per span (the figure that does not depend on how heavy the load generator is),
@@ -151,7 +152,7 @@ def measure(kind: str, backend: str, exports: list[tuple[str, bytes]], clients: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--backend", default="sqlite", choices=databases.BACKENDS)
     parser.add_argument("--traces", type=int, default=1000)
     parser.add_argument("--spans", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)

@@ -14,6 +14,7 @@ statement whose bind parameters are named; callers pass rows as dicts keyed by t
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -25,22 +26,38 @@ from sqlalchemy.sql.expression import Executable
 # Above this many rows PostgreSQL gets SQLAlchemy's own execution, which folds an
 # executemany into multi-row VALUES (one round trip per 1,000 rows instead of a pipeline).
 _MULTI_ROW = 8
+# Rows per multi-row INSERT on PostgreSQL (``multi_row=True``): well under its 65,535 bind
+# parameters for tables of a few dozen columns.
+_VALUES_CHUNK = 1000
+_NAMED = re.compile(r"%\((\w+)\)s")
 
 
 class _Compiled:
-    __slots__ = ("statement", "sql", "order")
+    __slots__ = ("statement", "sql", "order", "values")
 
     def __init__(self, statement: Any, sql: str, order: tuple[str, ...] | None) -> None:
         self.statement = statement
         self.sql = sql
         self.order = order  # bind names in position order for positional paramstyles
+        # (INSERT ... VALUES, one row's "(%s, ...)", its bind names) of a plain named-style
+        # INSERT, for writing many rows as one multi-row statement; else None.
+        self.values: tuple[str, str, tuple[str, ...]] | None = None
+        head, sep, group = sql.partition(" VALUES (")
+        if order is None and sep and head.startswith("INSERT INTO ") and group.endswith(")") \
+                and ")" not in group[:-1].replace(")s", ""):
+            names = tuple(_NAMED.findall(group))
+            self.values = (head + " VALUES ", "(" + _NAMED.sub("%s", group), names)
 
 
 class Prepared:
     """One statement, compiled lazily per dialect; thread-safe, shared by all requests."""
 
-    def __init__(self, build: Callable[[str], Executable]) -> None:
+    def __init__(self, build: Callable[[str], Executable], multi_row: bool = False) -> None:
+        """``multi_row``: on PostgreSQL, many rows of a plain INSERT go as multi-row VALUES
+        statements (psycopg's executemany pipelines one statement per row, which costs the
+        server and this process far more for the dozens of rows an OTLP export carries)."""
         self._build = build
+        self._multi_row = multi_row
         self._by_dialect: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -59,6 +76,10 @@ class Prepared:
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute for one row or many (executemany); ``rows`` must not be empty."""
         compiled = self._compiled(conn)
+        if self._multi_row and len(rows) > 1 and compiled.values is not None:
+            names = compiled.values[2]
+            self._run_values(conn, compiled, [tuple(r[n] for n in names) for r in rows])
+            return
         if len(rows) > _MULTI_ROW and conn.dialect.name == "postgresql":
             conn.execute(compiled.statement, list(rows))
             return
@@ -77,6 +98,12 @@ class Prepared:
         """Execute for positional rows whose values follow ``names``; saves building a dict
         per row where the driver takes tuples in that very order (SQLite's qmark style)."""
         compiled = self._compiled(conn)
+        if self._multi_row and len(rows) > 1 and compiled.values is not None:
+            if compiled.values[2] != names:
+                where = [names.index(n) for n in compiled.values[2]]
+                rows = [tuple(row[i] for i in where) for row in rows]
+            self._run_values(conn, compiled, rows)
+            return
         if compiled.order != names or len(rows) == 1:
             self.run(conn, [dict(zip(names, row, strict=True)) for row in rows])
             return
@@ -96,6 +123,19 @@ class Prepared:
         finally:
             cursor.close()
 
+    @staticmethod
+    def _run_values(conn: Connection, compiled: _Compiled, rows: Sequence[tuple[Any, ...]]) -> None:
+        assert compiled.values is not None
+        head, group, _names = compiled.values
+        cursor = _cursor(conn)
+        try:
+            for start in range(0, len(rows), _VALUES_CHUNK):
+                chunk = rows[start:start + _VALUES_CHUNK]
+                params = [value for row in chunk for value in row]
+                _execute(conn, cursor, head + ", ".join([group] * len(chunk)), params)
+        finally:
+            cursor.close()
+
     def one(self, conn: Connection, **values: Any) -> Any:
         """The first row of a query run with ``values``, or None."""
         compiled = self._compiled(conn)
@@ -105,7 +145,6 @@ class Prepared:
             return cursor.fetchone()
         finally:
             cursor.close()
-
 
     def all_for_ids(self, conn: Connection, ids: Sequence[str]) -> list[Any]:
         """Every row of a query whose one bind parameter, ``ids``, is a list of keys.

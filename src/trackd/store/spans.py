@@ -37,9 +37,10 @@ _WRITTEN = ("trace_id", "experiment_id", "span_id", "parent_span_id", "name", "t
             "start_time_unix_nano", "end_time_unix_nano", "content", "input_cost",
             "output_cost", "total_cost", "model_name", "model_provider")
 # Span ingest is a hot path (the official client exports each span as it ends): its statements
-# are compiled once (trackd.store.prepared).
+# are compiled once (trackd.store.prepared), and an export's spans go in as one multi-row insert
+# (SQLite's executemany and pymysql's, which rewrites it into multi-row VALUES, already do).
 _INSERT = Prepared(lambda _dialect: sa.insert(_spans).values(
-    {name: bindparam(name) for name in _WRITTEN}))
+    {name: bindparam(name) for name in _WRITTEN}), multi_row=True)
 _DELETE = Prepared(lambda _dialect: sa.delete(_spans).where(
     _spans.c.trace_id == bindparam("trace_id"), _spans.c.span_id == bindparam("span_id")))
 

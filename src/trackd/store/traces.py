@@ -33,9 +33,11 @@ COLUMN_NAMES = tuple(c.name for c in trace_info.columns if c.name != "db_payload
 _INSERT_INFO = Prepared(lambda _dialect: insert(trace_info).values(
     {name: bindparam(name) for name in COLUMN_NAMES}))
 _INSERT_TAG = Prepared(lambda _dialect: insert(trace_tags).values(
-    request_id=bindparam("request_id"), key=bindparam("key"), value=bindparam("value")))
+    request_id=bindparam("request_id"), key=bindparam("key"), value=bindparam("value")),
+    multi_row=True)
 _INSERT_METADATA = Prepared(lambda _dialect: insert(trace_request_metadata).values(
-    request_id=bindparam("request_id"), key=bindparam("key"), value=bindparam("value")))
+    request_id=bindparam("request_id"), key=bindparam("key"), value=bindparam("value")),
+    multi_row=True)
 _KEY_VALUE = ("request_id", "key", "value")
 _EXPERIMENT_OF = Prepared(lambda _dialect: select(_T.experiment_id).where(
     _T.request_id == bindparam("trace_id")))
