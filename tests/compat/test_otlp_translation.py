@@ -4,7 +4,7 @@ read back with the official client: their own attributes become MLflow's span ty
 outputs, token usage and model, and the trace's previews and token usage follow. Against
 trackd and, with ``--compat-target mlflow``, mlflow server
 (docs/mlflow-captures/otel-translation.md).
-Model names are made up: mlflow server would price real ones, which trackd does not."""
+Model names are made up, so that no span is priced (pricing: test_llm_cost.py)."""
 
 from __future__ import annotations
 

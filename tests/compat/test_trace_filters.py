@@ -25,19 +25,13 @@ pytestmark = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # log_issue / create_issue: experimental
 def test_every_filter_finds_what_mlflow_finds(experiment_id: str, client: MlflowClient) -> None:
-    # Issue references are tested in tests/api/test_trace_filters_api.py: trackd does not take
-    # them from the client yet.
     ids = data.make_traces()
-    names = {v: k for k, v in ids.items()}
-    wrong = {}
-    for text, expected in data.MATCHES.items():
-        found = mlflow.search_traces(locations=[experiment_id], filter_string=text,
-                                     return_type="list")
-        got = tuple(sorted(names[t.info.trace_id] for t in found))
-        if got != expected:
-            wrong[text] = (got, expected)
+    issue = data.link_issue(experiment_id, ids["t_chat"])
+    wrong = _mismatches(experiment_id, ids, {**data.MATCHES, **data.ISSUE_MATCHES}, issue)
     assert not wrong, wrong
+    names = {v: k for k, v in ids.items()}
     # The client's other entry point, with paging: the same answer.
     page = client.search_traces(locations=[experiment_id], max_results=1,
                                 filter_string="feedback.score >= 0.3 AND span.status = 'OK'")
@@ -80,10 +74,9 @@ def _read(url: str, written: tuple[str, dict[str, str], str]) -> None:
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
 def test_the_other_server_filters_the_same_traces_the_same_way(
         db_kind: str, tmp_path: Path, first: str) -> None:
-    """Traces (with issue references when mlflow server writes them) written by one server
-    are found by every filter through the other: span contents and assessment values are
-    stored alike."""
-    hand_over(db_kind, tmp_path, first, lambda url: _write(url, first == "mlflow"), _read)
+    """Traces and their issue references written by one server are found by every filter
+    through the other: span contents and assessment values are stored alike."""
+    hand_over(db_kind, tmp_path, first, lambda url: _write(url, True), _read)
 
 
 def test_invalid_filters_are_refused_as_mlflow_refuses_them(experiment_id: str) -> None:

@@ -5,7 +5,7 @@ scripts/capture_trace_filters.py recorded its answers into docs/mlflow-captures)
 Traces, by name:
 - ``t_chat``: CHAIN root (attribute ``model``), LLM child ``call_llm`` (attributes ``provider``,
   ``temperature``), question "What is MLflow?"; feedback ``relevance`` true, ``score`` 0.9;
-  expectation ``expected_answer``; in the capture, also linked to a fresh issue.
+  expectation ``expected_answer``; linked to a fresh issue (``log_issue``).
 - ``t_retrieve``: CHAIN root, RETRIEVER child ``search_docs`` (attribute ``index``), query
   "vector db"; feedback ``relevance`` false, ``score`` 0.3, ``tone`` "friendly".
 - ``t_fail``: TOOL root that raises (span and trace ERROR); tag ``env`` = ``prod``.
@@ -82,8 +82,7 @@ def make_traces() -> dict[str, str]:
 
 
 def link_issue(experiment_id: str, trace_id: str) -> str:
-    """A fresh issue, referenced by the trace (``log_issue``); its id. trackd does not take
-    issue references from the client yet (docs/api.md), so only the capture script calls this."""
+    """A fresh issue, referenced by the trace (``log_issue``); its id."""
     issue_id = f"iss-{uuid.uuid4().hex[:12]}"
     mlflow.genai.create_issue("Slow answers", severity="medium", description="slow",
                               issue_id=issue_id, experiment_id=experiment_id)

@@ -1,10 +1,12 @@
-"""Assessments (MLflow 3): feedback and expectations attached to a trace.
+"""Assessments (MLflow 3): feedback, expectations and issue references attached to a trace.
 
 The REST shape is MLflow's ``Assessment`` proto as JSON: ``assessment_name``, ``source``
 ``{source_type, source_id}``, RFC 3339 ``create_time`` / ``last_update_time`` and exactly one
 of ``feedback`` ``{value, error?}`` or ``expectation`` (``{value}`` for a plain value,
-``{serialized_value: {serialization_format: JSON_FORMAT, value}}`` for lists and objects).
-In the ``assessments`` table the value is its JSON text, as MLflow stores it.
+``{serialized_value: {serialization_format: JSON_FORMAT, value}}`` for lists and objects) or
+``issue`` ``{issue_name}`` (``mlflow.log_issue``: the assessment's name is the issue's id).
+In the ``assessments`` table the value is its JSON text, as MLflow stores it (an issue
+reference: type ``issue``, value ``{"issue_name": ...}``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from trackd.entities.traces import timestamp_json
 
-FEEDBACK, EXPECTATION = "feedback", "expectation"
+FEEDBACK, EXPECTATION, ISSUE = "feedback", "expectation", "issue"
 SOURCE_TYPES = ("SOURCE_TYPE_UNSPECIFIED", "HUMAN", "LLM_JUDGE", "CODE")
 
 
@@ -25,7 +27,7 @@ class Assessment:
     assessment_id: str
     trace_id: str
     name: str
-    kind: str  # feedback or expectation
+    kind: str  # feedback, expectation or issue
     value: Any
     source_type: str
     source_id: str | None
@@ -58,6 +60,9 @@ class Assessment:
             if self.error:
                 feedback["error"] = self.error
             out["feedback"] = feedback
+        elif self.kind == ISSUE:
+            name = self.value.get("issue_name") if isinstance(self.value, dict) else None
+            out["issue"] = {"issue_name": name if isinstance(name, str) else ""}
         elif isinstance(self.value, dict | list):
             out["expectation"] = {"serialized_value": {"serialization_format": "JSON_FORMAT",
                                                        "value": json.dumps(self.value)}}

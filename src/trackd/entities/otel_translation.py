@@ -27,6 +27,7 @@ from trackd.entities.otel_conventions import (
     loads,
 )
 from trackd.entities.otel_frameworks import ClaudeCode, GeminiCli, LiveKit, VercelAi, VoltAgent
+from trackd.entities.otel_pricing import llm_cost
 
 SPAN_TYPE = "mlflow.spanType"
 INPUTS = "mlflow.spanInputs"
@@ -36,6 +37,7 @@ MESSAGE_FORMAT = "mlflow.message.format"
 TOOLS = "mlflow.chat.tools"
 MODEL = "mlflow.llm.model"
 PROVIDER = "mlflow.llm.provider"
+COST = "mlflow.llm.cost"
 _USAGE_NAMES = ("input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
                 "cache_creation_input_tokens")
 
@@ -81,6 +83,7 @@ def translate(attributes: dict[str, Any], events: list[dict[str, Any]]) -> None:
     place. ``events``: the span's events as stored (attribute values decoded)."""
     if not _foreign(attributes, events):
         _model_from_content(attributes)
+        _add_cost(attributes)
         return
     current = attributes.get(SPAN_TYPE)
     if (loads(current) if current else None) in (None, "UNKNOWN") and (
@@ -110,6 +113,23 @@ def translate(attributes: dict[str, Any], events: list[dict[str, Any]]) -> None:
             _model_from_content(attributes)
     if PROVIDER not in attributes and (provider := _first(lambda c: c.provider(attributes))):
         attributes[PROVIDER] = _dump(provider)
+    _add_cost(attributes)
+
+
+def _add_cost(attributes: dict[str, Any]) -> None:
+    """mlflow server prices every span it stores that has a model and token usage, but no
+    cost and no AGENT type (an agent's usage is the rollup of its LLM calls)."""
+    if COST in attributes or TOKEN_USAGE not in attributes or MODEL not in attributes:
+        return
+    try:
+        span_type = json.loads(attributes[SPAN_TYPE]) if attributes.get(SPAN_TYPE) else None
+        usage = json.loads(attributes[TOKEN_USAGE])
+        model = json.loads(attributes[MODEL])
+        provider = json.loads(attributes[PROVIDER]) if PROVIDER in attributes else None
+    except (TypeError, ValueError):
+        return  # MLflow, too, leaves a span it cannot read unpriced
+    if span_type != "AGENT" and (cost := llm_cost(model, usage, provider)):
+        attributes[COST] = _dump(cost)
 
 
 def _first(pick: Any, conventions: tuple[Convention, ...] = CONVENTIONS) -> Any:

@@ -1,6 +1,6 @@
 """Assessments on traces: MLflow 3.18's rules for creating, overriding, updating and deleting
-feedback and expectations (``mlflow.log_feedback``, ``log_expectation``, ``override_feedback``,
-``update_assessment``, ``delete_assessment``)."""
+feedback, expectations and issue references (``mlflow.log_feedback``, ``log_expectation``,
+``log_issue``, ``override_feedback``, ``update_assessment``, ``delete_assessment``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from trackd.entities.assessments import EXPECTATION, FEEDBACK, SOURCE_TYPES, Assessment
+from trackd.entities.assessments import EXPECTATION, FEEDBACK, ISSUE, SOURCE_TYPES, Assessment
 from trackd.entities.traces import parse_timestamp
 from trackd.errors import invalid_parameter, not_found
 from trackd.service.validation import optional_string
@@ -63,6 +63,17 @@ def _feedback(feedback: Any) -> tuple[Any, dict[str, Any] | None]:
     return feedback.get("value"), error or None
 
 
+def _issue_value(issue: Any) -> dict[str, str]:
+    """An issue reference's stored value. MLflow keeps an absent name as "" (the proto
+    default); the issue itself is not looked up, as in MLflow (the client checks it)."""
+    if not isinstance(issue, dict):
+        raise invalid_parameter("Invalid value for 'issue': expected an object")
+    name = issue.get("issue_name")
+    if name is not None and not isinstance(name, str):
+        raise invalid_parameter("Invalid value for 'issue.issue_name': expected a string")
+    return {"issue_name": name or ""}
+
+
 def parse_new(trace_id: str, body: Any) -> Assessment:
     """An assessment as a create request (or a trace's start) sends it."""
     if not isinstance(body, dict):
@@ -72,13 +83,15 @@ def parse_new(trace_id: str, body: Any) -> Assessment:
         raise invalid_parameter("assessment.assessment_name is required")
     if len(name) > 250:
         raise invalid_parameter("assessment_name may be at most 250 characters")
-    if ("feedback" in body) == ("expectation" in body):
+    if sum(key in body for key in ("feedback", "expectation", "issue")) != 1:
         raise invalid_parameter(
             "Assessment must have either feedback, expectation, or issue value"
         )
     if "feedback" in body:
         kind = FEEDBACK
         value, error = _feedback(body["feedback"])
+    elif "issue" in body:
+        kind, value, error = ISSUE, _issue_value(body["issue"]), None
     else:
         kind, value, error = EXPECTATION, _expectation_value(body["expectation"]), None
     source = body.get("source") or {}
@@ -168,7 +181,9 @@ class AssessmentService:
                 if not isinstance(name, str) or not name.strip():
                     raise invalid_parameter("assessment_name must be a non-empty string")
                 current.name = name
-            if "rationale" in paths and current.kind == FEEDBACK:
+            # An issue reference's rationale is its explanation (mlflow server 3.18 fails with
+            # a 500 here); an expectation has none.
+            if "rationale" in paths and current.kind in (FEEDBACK, ISSUE):
                 current.rationale = optional_string(body, "rationale")
             if "metadata" in paths:
                 merged = dict(current.metadata or {})

@@ -8,8 +8,8 @@ What ``mlflow server`` does on ingest, and so trackd:
   ``traces.json``) and ``mlflow.artifactLocation``; a trace of another experiment is refused;
 - when the root span arrives the trace takes its state, start, duration, request and response
   previews, session and user, the root's ``mlflow.traceTag.*`` attributes and the resource's
-  attributes as tags, and the token usage summed over its spans. A trace the client already
-  finalized with ``start_trace`` keeps what the client said;
+  attributes as tags, and the token usage and cost summed over its spans. A trace the client
+  already finalized with ``start_trace`` keeps what the client said;
 - ``x-mlflow-run-id`` links the finished traces to that run.
 """
 
@@ -37,6 +37,7 @@ from trackd.service.clock import now_ms
 from trackd.service.experiments import check_active_experiment
 from trackd.service.previews import NoPreview, preview
 from trackd.service.runs import require_run
+from trackd.service.span_costs import batch_cost, stored_cost
 from trackd.service.traces import trace_location
 from trackd.store import spans as span_store
 from trackd.store import traces as store
@@ -105,7 +106,7 @@ def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
         if root is not None:
             columns |= _root_columns(root)
             tags |= _root_tags(root)
-            metadata = _root_metadata(spans, _batch_usage(spans))
+            metadata = _root_metadata(spans, _batch_usage(spans)) | batch_cost(spans)
         try:
             with insert_race_guard(conn):
                 store.insert_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
@@ -133,7 +134,7 @@ def _extend(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
     columns: dict[str, Any] = {"request_id": trace_id}
     tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
     tags |= _root_tags(root)
-    metadata = _root_metadata(spans, _stored_usage(conn, trace_id))
+    metadata = _root_metadata(spans, _stored_usage(conn, trace_id)) | stored_cost(conn, trace_id)
     if not finalized:
         columns |= _root_columns(root)
     store.update_trace(conn, {**columns, **promoted_columns(metadata)}, tags, metadata)

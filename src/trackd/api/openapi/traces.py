@@ -126,6 +126,7 @@ _ASSESSMENT = message(
     last_update_time=STRING,
     feedback={"type": "object", "description": "{value, error}"},
     expectation={"type": "object", "description": "{value} or {serialized_value}"},
+    issue=message(issue_name=STRING),
     rationale=STRING,
     metadata={"type": "object", "additionalProperties": STRING},
     span_id=STRING,
@@ -137,7 +138,8 @@ _ASSESSMENT_IDS = {**_TRACE_ID, "assessment_id": text("a- followed by 32 hex dig
 _ONE_ASSESSMENT = message(("assessment",), assessment=_ASSESSMENT)
 ASSESSMENTS: Operations = {
     ("POST", "/mlflow/traces/{trace_id}/assessments"): Operation(
-        "Log feedback or an expectation on a trace (overrides marks the overridden one invalid)",
+        "Log feedback, an expectation or an issue reference on a trace (overrides marks the "
+        "overridden one invalid)",
         _ONE_ASSESSMENT, _ONE_ASSESSMENT, path_params=_TRACE_ID,
     ),
     ("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}"): Operation(
