@@ -102,6 +102,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=key)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`-n N --dist loadscope` (what scripts/test runs): units of one module and database kind.
+
+    optionalhook: the suite still loads without pytest-xdist (or with `-p no:xdist`).
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from support.scheduling import ModuleAndDatabaseScheduling
+
+    return ModuleAndDatabaseScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def compat_target(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getoption("--compat-target"))

@@ -243,6 +243,8 @@ def test_deliveries_are_counted_and_logged(local: InProcess, tmp_path: Path,
         deliveries: list[Delivery] = receiver.wait_for(lambda ds: len(ds) >= 1)
         assert signature_is_valid(deliveries[0], "k")
         _wait(lambda: _metric(local, "error") > before["error"])
+        # The receiver has the request before the sender has read the answer and counted it.
+        _wait(lambda: _metric(local, "delivered") > before["delivered"])
         assert _metric(local, "delivered") == before["delivered"] + 1
         _wait(lambda: "answered 200" in caplog.text)
         assert ok["webhook_id"] in caplog.text and down["webhook_id"] in caplog.text
