@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--backends", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--servers", default=",".join(servers.KINDS),
+    parser.add_argument("--servers", default=",".join(n for n in servers.KINDS
+                                                      if n != "trackd-granian"),
                         help="comma-separated: " + ", ".join(servers.KINDS))
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help="comma-separated: " + ", ".join(SCENARIOS))
