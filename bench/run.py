@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default=",".join(databases.BACKENDS),
                         help="comma-separated: " + ", ".join(databases.BACKENDS)
                         + " (mysql: MariaDB on 127.0.0.1:3306)")
-    parser.add_argument("--servers", default=",".join(servers.KINDS),
+    parser.add_argument("--servers", default=",".join(n for n in servers.KINDS
+                                                      if n != "trackd-granian"),
                         help="comma-separated: " + ", ".join(servers.KINDS))
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help="comma-separated: " + ", ".join(SCENARIOS))

@@ -38,6 +38,12 @@ class ServerKind:
             return [str(VENV_BIN / "trackd"), "server", "--backend-store-uri",
                     db.sqlalchemy_url(), "--host", HOST, "--port", str(port),
                     "--artifacts-destination", str(artifacts)]
+        if self.name == "trackd-granian":
+            # Same app, granian's Rust HTTP server instead of uvicorn (bench.granian_app).
+            return [str(VENV_BIN / "granian"), "--interface", "asgi", "--host", HOST,
+                    "--port", str(port), "--workers", "1", "--loop", "uvloop",
+                    "--working-dir", str(Path(__file__).resolve().parents[1]),
+                    "--factory", "bench.granian_app:app"]
         if self.name.startswith("mlflow"):
             workers = ["--workers", "1"] if self.name == "mlflow" else []  # 4w: its default
             return [str(VENV_BIN / "mlflow"), "server", "--backend-store-uri",
@@ -63,6 +69,8 @@ class ServerKind:
 
 KINDS = {
     "trackd": ServerKind("trackd", "trackd"),
+    # Not in the default run (bench.run leaves it out unless named): the runtime comparison.
+    "trackd-granian": ServerKind("trackd-granian", "trackd on granian"),
     "mlflow": ServerKind("mlflow", "mlflow 1 worker"),
     "mlflow-4w": ServerKind(
         "mlflow-4w", "mlflow 4 workers",
@@ -166,9 +174,13 @@ def start(kind: ServerKind, db: Db, workdir: Path, timeout: float = 180.0,
     artifacts.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{kind.name}-{db.name}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
+    env = kind.env()
+    if kind.name == "trackd-granian":  # granian has no trackd flags: MLflow's variables
+        env["MLFLOW_BACKEND_STORE_URI"] = db.sqlalchemy_url()
+        env["MLFLOW_ARTIFACTS_DESTINATION"] = str(artifacts)
     t0 = time.perf_counter()
     proc = subprocess.Popen(kind.argv(db, port, artifacts), stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, env=kind.env(), cwd=workdir,
+                            stdin=subprocess.DEVNULL, env=env, cwd=workdir,
                             start_new_session=True)
     log.close()
     server = Server(kind, db, port, proc, log_path)
@@ -194,7 +206,7 @@ def footprint(kind: ServerKind) -> dict[str, object]:
         dist, follow = "fasttrackml", False  # a static Go binary: needs nothing else
     else:
         python = Path(sys.executable)
-        dist, follow = ("trackd" if kind.name == "trackd" else "mlflow"), True
+        dist, follow = ("trackd" if kind.name.startswith("trackd") else "mlflow"), True
     script = Path(__file__).with_name("footprint.py")
     out = subprocess.run([str(python), str(script), dist] + ([] if follow else ["--no-deps"]),
                          capture_output=True, text=True, timeout=300)

@@ -27,6 +27,9 @@ LAZY = (
     "alembic",  # `trackd db upgrade` only; the start-up check reads alembic_version itself
     "mlflow",  # --mlflow-ui only
     "google.protobuf",  # OTLP protobuf bodies: trackd.api.traces
+    # trackd's own handlers and services: on their route's first request (router.Lazy,
+    # app.Services); these two stand for the rest.
+    "trackd.api.runs", "trackd.service.runs",
 )
 
 PROBE = """

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
@@ -16,43 +18,86 @@ from trackd.api.routes import api_routes
 from trackd.artifacts.registry import ArtifactRegistry
 from trackd.artifacts.startup import check_artifact_locations
 from trackd.config import Settings
-from trackd.service.artifact_transfers import ArtifactTransferService
-from trackd.service.artifacts import ArtifactService
-from trackd.service.assessments import AssessmentService
-from trackd.service.dataset_records import DatasetRecordService
-from trackd.service.datasets import DatasetService
 from trackd.service.experiments import ExperimentService
-from trackd.service.issues import IssueService
-from trackd.service.label_schemas import LabelSchemaService
-from trackd.service.logged_models import LoggedModelService
-from trackd.service.metrics import MetricService
-from trackd.service.model_versions import ModelVersionService
-from trackd.service.registered_models import RegisteredModelService
-from trackd.service.review_queues import ReviewQueueService
-from trackd.service.runs import RunService
-from trackd.service.scorers import ScorerService
-from trackd.service.spans import SpanIngestService
-from trackd.service.trace_metrics import TraceMetricsService
-from trackd.service.traces import TraceService
-from trackd.service.traces_v2 import TraceV2Service
 from trackd.service.webhook_config import SecretBox, WebhookSettings
 from trackd.service.webhook_events import WebhookDispatcher
-from trackd.service.webhooks import WebhookService
 from trackd.store import schema
 from trackd.store.database import Database
 from trackd.store.urls import redact
 from trackd.web.pages import is_mlflow_ui_path, is_page
 
+if TYPE_CHECKING:
+    from trackd.service.artifact_transfers import ArtifactTransferService
+    from trackd.service.artifacts import ArtifactService
+    from trackd.service.assessments import AssessmentService
+    from trackd.service.dataset_records import DatasetRecordService
+    from trackd.service.datasets import DatasetService
+    from trackd.service.issues import IssueService
+    from trackd.service.label_schemas import LabelSchemaService
+    from trackd.service.logged_models import LoggedModelService
+    from trackd.service.metrics import MetricService
+    from trackd.service.model_versions import ModelVersionService
+    from trackd.service.registered_models import RegisteredModelService
+    from trackd.service.review_queues import ReviewQueueService
+    from trackd.service.runs import RunService
+    from trackd.service.scorers import ScorerService
+    from trackd.service.spans import SpanIngestService
+    from trackd.service.trace_metrics import TraceMetricsService
+    from trackd.service.traces import TraceService
+    from trackd.service.traces_v2 import TraceV2Service
+    from trackd.service.webhooks import WebhookService
+
 log = logging.getLogger("trackd")
 
 
-@dataclass
+def _db(s: Services) -> tuple[Any, ...]:
+    return (s.db,)
+
+
+# Service name -> (module under trackd.service, class, its arguments). Built on first use.
+_LAZY: dict[str, tuple[str, str, Callable[[Services], tuple[Any, ...]]]] = {
+    "runs": ("runs", "RunService", lambda s: (s.db, s.settings)),
+    "metrics": ("metrics", "MetricService", _db),
+    "registered_models": ("registered_models", "RegisteredModelService",
+                          lambda s: (s.db, s.dispatcher)),
+    "model_versions": ("model_versions", "ModelVersionService",
+                       lambda s: (s.db, s.settings, s.dispatcher)),
+    "logged_models": ("logged_models", "LoggedModelService",
+                      lambda s: (s.db, s.settings, s.runs)),
+    "artifacts": ("artifacts", "ArtifactService", lambda s: (s.db, s.registry)),
+    "artifact_transfers": ("artifact_transfers", "ArtifactTransferService",
+                           lambda s: (s.artifacts,)),
+    "traces": ("traces", "TraceService", _db),
+    "traces_v2": ("traces_v2", "TraceV2Service", lambda s: (s.db, s.traces)),
+    "spans": ("spans", "SpanIngestService", _db),
+    "assessments": ("assessments", "AssessmentService", _db),
+    "webhooks": ("webhooks", "WebhookService", lambda s: (s.db, s.hook_settings, s.box)),
+    "datasets": ("datasets", "DatasetService", _db),
+    "dataset_records": ("dataset_records", "DatasetRecordService", _db),
+    "scorers": ("scorers", "ScorerService", _db),
+    "issues": ("issues", "IssueService", _db),
+    "label_schemas": ("label_schemas", "LabelSchemaService", _db),
+    "trace_metrics": ("trace_metrics", "TraceMetricsService", _db),
+    "review_queues": ("review_queues", "ReviewQueueService", _db),
+}
+
+
 class Services:
-    """Everything a handler may call, built once per process."""
+    """Everything a handler may call, one per process.
+
+    Only what start-up needs is built here; each other service (and its module, and the store
+    modules behind it) on its first use, through ``__getattr__``. The service is then stored as
+    an ordinary attribute, so ``__getattr__`` runs once per service, never on later requests.
+    """
 
     settings: Settings
     db: Database
+    registry: ArtifactRegistry
     experiments: ExperimentService
+    hook_settings: WebhookSettings
+    box: SecretBox
+    dispatcher: WebhookDispatcher
+    extra: dict[str, Any]
     runs: RunService
     metrics: MetricService
     registered_models: RegisteredModelService
@@ -72,7 +117,33 @@ class Services:
     label_schemas: LabelSchemaService
     trace_metrics: TraceMetricsService
     review_queues: ReviewQueueService
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, settings: Settings, db: Database, registry: ArtifactRegistry,
+                 experiments: ExperimentService, hook_settings: WebhookSettings, box: SecretBox,
+                 dispatcher: WebhookDispatcher) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.experiments = experiments
+        self.hook_settings = hook_settings
+        self.box = box
+        self.dispatcher = dispatcher
+        self.extra = {"webhook_dispatcher": dispatcher}
+        # Handlers may first touch a service from a worker thread: one build per service.
+        self._building = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        recipe = _LAZY.get(name)
+        if recipe is None:
+            raise AttributeError(name)
+        with self._building:
+            if name in self.__dict__:  # another thread built it meanwhile
+                return self.__dict__[name]
+            module, cls, arguments = recipe
+            service = getattr(importlib.import_module(f"trackd.service.{module}"), cls)(
+                *arguments(self))
+            setattr(self, name, service)
+            return service
 
 
 def open_database(settings: Settings) -> Database:
@@ -110,38 +181,11 @@ def build_services(settings: Settings, db: Database) -> Services:
     experiments = ExperimentService(db, settings.artifact_root, registry.check_servable)
     if not db.read_only:
         experiments.ensure_default_experiment()
-    runs = RunService(db, settings)
-    traces = TraceService(db)
-    artifacts = ArtifactService(db, registry)
     # Webhooks read MLflow's own MLFLOW_WEBHOOK_* variables, so one environment serves both.
     hook_settings = WebhookSettings.from_env(os.environ)
     box = SecretBox(hook_settings.encryption_key)
     dispatcher = WebhookDispatcher(db, hook_settings, box)
-    return Services(
-        settings=settings,
-        db=db,
-        experiments=experiments,
-        runs=runs,
-        metrics=MetricService(db),
-        registered_models=RegisteredModelService(db, dispatcher),
-        model_versions=ModelVersionService(db, settings, dispatcher),
-        logged_models=LoggedModelService(db, settings, runs),
-        artifacts=artifacts,
-        artifact_transfers=ArtifactTransferService(artifacts),
-        traces=traces,
-        traces_v2=TraceV2Service(db, traces),
-        spans=SpanIngestService(db),
-        assessments=AssessmentService(db),
-        datasets=DatasetService(db),
-        dataset_records=DatasetRecordService(db),
-        scorers=ScorerService(db),
-        webhooks=WebhookService(db, hook_settings, box),
-        issues=IssueService(db),
-        label_schemas=LabelSchemaService(db),
-        trace_metrics=TraceMetricsService(db),
-        review_queues=ReviewQueueService(db),
-        extra={"webhook_dispatcher": dispatcher},
-    )
+    return Services(settings, db, registry, experiments, hook_settings, box, dispatcher)
 
 
 class TrackdApp:
@@ -204,7 +248,7 @@ class TrackdApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.services.artifacts.registry.close()
+                await self.services.registry.close()
                 self.services.extra["webhook_dispatcher"].close()
                 self.services.db.close()
                 await send({"type": "lifespan.shutdown.complete"})

@@ -7,32 +7,33 @@ under ``3.0`` instead.
 
 from __future__ import annotations
 
-from trackd.api import artifact_transfers as transfers
-from trackd.api import (
-    artifacts,
-    assessments,
-    datasets,
-    experiments,
-    graphql,
-    issues,
-    label_schemas,
-    logged_models,
-    metrics,
-    misc,
-    review_queues,
-    runs,
-    scorers,
-    trace_metrics,
-    traces,
-    traces_v2,
-    webhooks,
-)
-from trackd.api import model_versions as mv
-from trackd.api import registered_models as rm
-from trackd.api.router import Handler, Route
+from trackd.api.router import Handler, HandlerModule, Lazy, Route
+
+# Handler modules by name: each is imported when one of its routes is first requested (see
+# router.Lazy), so start-up imports none of them, nor the services and stores behind them.
+transfers = HandlerModule("artifact_transfers")
+artifacts = HandlerModule("artifacts")
+assessments = HandlerModule("assessments")
+datasets = HandlerModule("datasets")
+experiments = HandlerModule("experiments")
+graphql = HandlerModule("graphql")
+issues = HandlerModule("issues")
+label_schemas = HandlerModule("label_schemas")
+logged_models = HandlerModule("logged_models")
+metrics = HandlerModule("metrics")
+misc = HandlerModule("misc")
+review_queues = HandlerModule("review_queues")
+runs = HandlerModule("runs")
+scorers = HandlerModule("scorers")
+trace_metrics = HandlerModule("trace_metrics")
+traces = HandlerModule("traces")
+traces_v2 = HandlerModule("traces_v2")
+webhooks = HandlerModule("webhooks")
+mv = HandlerModule("model_versions")
+rm = HandlerModule("registered_models")
 
 # (method, path after the version prefix, handler)
-TRACKING_V2: list[tuple[str, str, Handler]] = [
+TRACKING_V2: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/experiments/create", experiments.create),
     ("GET", "/mlflow/experiments/get", experiments.get),
     ("GET", "/mlflow/experiments/get-by-name", experiments.get_by_name),
@@ -63,7 +64,7 @@ TRACKING_V2: list[tuple[str, str, Handler]] = [
 ]
 
 # MLflow 3 logged models, and artifacts through the tracking API and the proxy.
-MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
+MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/logged-models", logged_models.create),
     ("POST", "/mlflow/logged-models/search", logged_models.search),
     ("GET", "/mlflow/logged-models/{model_id}", logged_models.get),
@@ -90,7 +91,7 @@ MODELS_ARTIFACTS_V2: list[tuple[str, str, Handler]] = [
 
 # Routes without a version prefix (only the static prefix applies): downloads for web UIs, and
 # the OpenAPI document describing every route here (api/openapi/).
-UNPREFIXED: list[tuple[str, str, Handler]] = [
+UNPREFIXED: list[tuple[str, str, Handler | Lazy]] = [
     ("GET", "/get-artifact", artifacts.get_artifact),
     ("GET", "/model-versions/get-artifact", mv.get_artifact),
     ("GET", "/openapi.json", misc.openapi),
@@ -100,20 +101,20 @@ UNPREFIXED: list[tuple[str, str, Handler]] = [
 ]
 
 # Routes MLflow serves under /ajax-api only: calls of its web UI, not of its clients.
-AJAX_V2: list[tuple[str, str, Handler]] = [
+AJAX_V2: list[tuple[str, str, Handler | Lazy]] = [
     ("GET", "/mlflow/metrics/get-history-bulk", metrics.get_history_bulk),
     ("GET", "/mlflow/gateway-proxy", misc.gateway_proxy),
     ("POST", "/mlflow/gateway-proxy", misc.gateway_proxy),
     ("POST", "/mlflow/upload-artifact", transfers.upload_artifact),
 ]
-AJAX_V3: list[tuple[str, str, Handler]] = [
+AJAX_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),
     ("POST", "/mlflow/ui-telemetry", misc.ui_telemetry_records),
 ]
 
 
 # Model registry (MLflow 3.18 serves all of these under /api/2.0 and /ajax-api/2.0).
-REGISTRY_V2: list[tuple[str, str, Handler]] = [
+REGISTRY_V2: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/registered-models/create", rm.create),
     ("GET", "/mlflow/registered-models/get", rm.get),
     ("POST", "/mlflow/registered-models/rename", rm.rename),
@@ -139,7 +140,7 @@ REGISTRY_V2: list[tuple[str, str, Handler]] = [
 ]
 
 # Registry webhooks (MLflow 3.18; admins only when auth is on).
-WEBHOOKS_V2: list[tuple[str, str, Handler]] = [
+WEBHOOKS_V2: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/webhooks", webhooks.create),
     ("GET", "/mlflow/webhooks", webhooks.list_webhooks),
     ("GET", "/mlflow/webhooks/{webhook_id}", webhooks.get),
@@ -148,19 +149,19 @@ WEBHOOKS_V2: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/webhooks/{webhook_id}/test", webhooks.test),
 ]
 
-SERVER_V3: list[tuple[str, str, Handler]] = [
+SERVER_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("GET", "/mlflow/server-info", misc.server_info),
 ]
 
 
 # Traces (MLflow 3). Tags, deletion and span data are served under 2.0 and 3.0, as MLflow does.
-TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler]] = [
+TRACE_TAGS_AND_DELETION: list[tuple[str, str, Handler | Lazy]] = [
     ("GET", "/mlflow/get-trace-artifact", traces.get_trace_artifact),
     ("PATCH", "/mlflow/traces/{trace_id}/tags", traces.set_tag),
     ("DELETE", "/mlflow/traces/{trace_id}/tags", traces.delete_tag),
     ("POST", "/mlflow/traces/delete-traces", traces.delete_traces),
 ]
-TRACES_V2: list[tuple[str, str, Handler]] = [
+TRACES_V2: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/traces/link-to-run", traces.link_to_run),
     ("POST", "/mlflow/traces/link-prompts", traces.link_prompts),
     # MLflow's deprecated v2 trace API, what mlflow-skinny 2.x clients trace with.
@@ -172,7 +173,7 @@ TRACES_V2: list[tuple[str, str, Handler]] = [
     ("GET", "/mlflow/get-online-trace-details", traces_v2.databricks_only),
     ("GET", "/mlflow/unified-traces", traces_v2.databricks_only),
 ]
-TRACES_V3: list[tuple[str, str, Handler]] = [
+TRACES_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/traces/batchGetInfos", traces.batch_get_infos),
     ("POST", "/mlflow/traces", traces.start),
     ("POST", "/mlflow/traces/search", traces.search),
@@ -189,7 +190,7 @@ TRACES_V3: list[tuple[str, str, Handler]] = [
 ]
 
 # Evaluation datasets (MLflow 3 GenAI), under 3.0 only as MLflow serves them.
-DATASETS_V3: list[tuple[str, str, Handler]] = [
+DATASETS_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/datasets/create", datasets.create),
     ("POST", "/mlflow/datasets/search", datasets.search),
     ("GET", "/mlflow/datasets/search", datasets.search),
@@ -206,7 +207,7 @@ DATASETS_V3: list[tuple[str, str, Handler]] = [
 ]
 
 # Registered scorers (MLflow 3 GenAI) and their online-scoring settings.
-SCORERS_V3: list[tuple[str, str, Handler]] = [
+SCORERS_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/scorers/register", scorers.register),
     ("GET", "/mlflow/scorers/list", scorers.list_scorers),
     ("GET", "/mlflow/scorers/versions", scorers.versions),
@@ -217,13 +218,13 @@ SCORERS_V3: list[tuple[str, str, Handler]] = [
 ]
 # Served by MLflow to its web UI only (/ajax-api/3.0): both run model providers, which trackd
 # does not (they answer NOT_IMPLEMENTED).
-GENAI_AJAX_V3: list[tuple[str, str, Handler]] = [
+GENAI_AJAX_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/scorer/invoke", scorers.invoke_scorer),
     ("POST", "/mlflow/genai/evaluate/invoke", scorers.invoke_evaluate),
 ]
 
 # Review entities (MLflow 3.18): issues, label schemas, review queues.
-REVIEW_V3: list[tuple[str, str, Handler]] = [
+REVIEW_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/issues", issues.create),
     ("POST", "/mlflow/issues/search", issues.search),
     ("GET", "/mlflow/issues/{issue_id}", issues.get),
@@ -247,7 +248,7 @@ REVIEW_V3: list[tuple[str, str, Handler]] = [
     ("POST", "/mlflow/review-queues/update", review_queues.update),
 ]
 # MLflow serves its issue-detection job routes under /ajax-api/3.0 only.
-REVIEW_AJAX_V3: list[tuple[str, str, Handler]] = [
+REVIEW_AJAX_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("POST", "/mlflow/issues/invoke", issues.detection_unavailable),
     ("POST", "/mlflow/issues/schedule/state", issues.detection_unavailable),
 ]
