@@ -130,7 +130,9 @@ class Services:
         self.dispatcher = dispatcher
         self.extra = {"webhook_dispatcher": dispatcher}
         # Handlers may first touch a service from a worker thread: one build per service.
-        self._building = threading.Lock()
+        # Reentrant: a service built from another lazy one (artifact transfers from
+        # artifacts, logged models from runs) takes the lock again on the same thread.
+        self._building = threading.RLock()
 
     def __getattr__(self, name: str) -> Any:
         recipe = _LAZY.get(name)

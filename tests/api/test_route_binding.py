@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
+from pathlib import Path
 
+import pytest
 from starlette.requests import Request
 
 from trackd.api.router import Lazy, Route, Router
 from trackd.api.routes import api_routes
+from trackd.app import _LAZY, build_services, open_database
+from trackd.config import Settings
 
 
 def test_every_route_names_an_existing_async_handler() -> None:
@@ -47,3 +52,24 @@ def test_a_lazy_handler_is_bound_once_in_every_slot_naming_it() -> None:
     assert a is not None and a[0] == {"GET": _ok, "POST": _ok}
     assert b is not None and b[0] == {"GET": _ok}
     assert asyncio.run(router.dispatch(_request("/b/1", "HEAD"), "/b/1")).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(_LAZY))
+def test_each_lazy_service_builds_first_on_a_fresh_process(name: str, tmp_path: Path) -> None:
+    # Some services are built from others (artifact transfers from artifacts, logged models
+    # from runs): built first, each must build what it needs without waiting on itself.
+    settings = Settings(backend_store_uri=f"sqlite:///{tmp_path / 'lazy.db'}",
+                        artifacts_destination=str(tmp_path / "artifacts"))
+    db = open_database(settings)
+    try:
+        services = build_services(settings, db)
+        outcome: list[object] = []
+        worker = threading.Thread(target=lambda: outcome.append(getattr(services, name)),
+                                  daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), f"building {name} never finished"
+        assert outcome and getattr(services, name) is outcome[0]
+        assert name in vars(services)  # an ordinary attribute from now on
+    finally:
+        db.close()

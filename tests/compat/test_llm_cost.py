@@ -10,7 +10,6 @@ tokens, gpt-4o-mini $0.15 / $0.60, as MLflow's bundled catalog has them."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import mlflow
@@ -18,9 +17,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, MetricViewType
 from mlflow.tracking._tracking_service.utils import _get_store
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from support.otlp_export import otlp_provider, read_finished_trace
 
 from .conftest import must
 
@@ -48,9 +45,7 @@ def _send(url: str, experiment_id: str, client: MlflowClient, root: dict[str, An
           children: dict[str, dict[str, Any]]) -> Any:
     """One trace over OTLP (a root with ``root`` attributes and the named children), read
     back once the server has finished it."""
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(
-        endpoint=f"{url}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id})))
+    provider = otlp_provider(url, experiment_id)
     tracer = provider.get_tracer("cost-test")
     with tracer.start_as_current_span("root", attributes=root) as span:
         for name, attributes in children.items():
@@ -58,18 +53,7 @@ def _send(url: str, experiment_id: str, client: MlflowClient, root: dict[str, An
                 pass
         trace_id = f"tr-{span.get_span_context().trace_id:032x}"
     provider.shutdown()
-    trace = None
-    for _ in range(50):
-        try:
-            trace = client.get_trace(trace_id)
-            if len(trace.data.spans) == 1 + len(children) and \
-                    trace.info.state.value != "IN_PROGRESS":
-                break
-        except Exception:
-            pass
-        time.sleep(0.1)
-    assert trace is not None
-    return trace
+    return read_finished_trace(client, trace_id, 1 + len(children))
 
 
 def _trace_cost(trace: Any) -> Any:

@@ -9,16 +9,13 @@ Model names are made up, so that no span is priced (pricing: test_llm_cost.py)."
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from mlflow import MlflowClient
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Span
+from support.otlp_export import otlp_provider, read_finished_trace
 
 pytestmark = [
     pytest.mark.compat,
@@ -32,25 +29,13 @@ OUT = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": "S
 def _send(url: str, experiment_id: str, build: Callable[[Any, Span], None],
           n_spans: int, client: MlflowClient) -> Any:
     """One trace whose root ``build`` fills (it may open children), read back whole."""
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(
-        endpoint=f"{url}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id})))
+    provider = otlp_provider(url, experiment_id)
     tracer = provider.get_tracer("translation-test")
     with tracer.start_as_current_span("root") as root:
         build(tracer, root)
         trace_id = f"tr-{root.get_span_context().trace_id:032x}"
     provider.shutdown()
-    trace = None
-    for _ in range(50):  # mlflow server may finish its own bookkeeping after answering
-        try:
-            trace = client.get_trace(trace_id)
-            if len(trace.data.spans) == n_spans and trace.info.state.value != "IN_PROGRESS":
-                break
-        except Exception:
-            pass
-        time.sleep(0.1)
-    assert trace is not None
-    return trace
+    return read_finished_trace(client, trace_id, n_spans)
 
 
 def _child(tracer: Any, name: str, attributes: dict[str, Any],
