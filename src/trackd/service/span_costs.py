@@ -11,9 +11,8 @@ from sqlalchemy import Connection
 
 from trackd.entities.otlp import SpanRow
 from trackd.entities.traces import COST_METADATA
-from trackd.store import span_costs as store
 from trackd.store import spans as span_store
-from trackd.store.span_costs import SpanCost
+from trackd.store.spans import SpanCost
 
 _KEYS = ("input_cost", "output_cost", "total_cost")
 
@@ -26,7 +25,7 @@ def batch_cost(spans: Sequence[SpanRow]) -> dict[str, str]:
 
 def stored_cost(conn: Connection, trace_id: str) -> dict[str, str]:
     """The cost metadata of a trace from all its stored spans (they may have come in pieces)."""
-    return _metadata(store.priced_spans(conn, trace_id),
+    return _metadata(span_store.priced_spans(conn, trace_id),
                      lambda: span_store.parents(conn, trace_id))
 
 

@@ -74,6 +74,21 @@ def usage_tree(conn: Connection, trace_id: str) -> list[tuple[str, str | None, s
     return [(r[0], r[1], r[2]) for r in conn.execute(query)]
 
 
+# (span id, parent span id, {input_cost, output_cost, total_cost} as stored)
+SpanCost = tuple[str, str | None, dict[str, float]]
+_COSTS = ("input_cost", "output_cost", "total_cost")
+
+
+def priced_spans(conn: Connection, trace_id: str) -> list[SpanCost]:
+    """The spans of a trace that carry a cost: what the trace's cost is summed from."""
+    c = _spans.c
+    query = sa.select(c.span_id, c.parent_span_id, *(c[k] for k in _COSTS)).where(
+        c.trace_id == trace_id, sa.or_(*(c[k].is_not(None) for k in _COSTS)))
+    return [(r[0], r[1], {k: float(v) for k, v in zip(_COSTS, r[2:], strict=True)
+                          if v is not None})
+            for r in conn.execute(query)]
+
+
 def parents(conn: Connection, trace_id: str) -> dict[str, str | None]:
     """span id -> parent span id, for every span of a trace."""
     query = sa.select(_spans.c.span_id, _spans.c.parent_span_id).where(
