@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dbs import DB_KINDS
 from xdist.scheduler import LoadScopeScheduling
-
-DB_KINDS = ("sqlite", "postgresql", "mysql")
 
 
 def scope_of(nodeid: str) -> str:

@@ -120,14 +120,16 @@ class RunService:
         run_tags = _last_wins(checked)
 
         def work(conn: Connection) -> Run:
-            known = store.known_location(experiment_id)
-            if known is not None and conn.dialect.name == "postgresql":
+            one_statement = conn.dialect.name == "postgresql"
+            known = store.known_location(experiment_id) if one_statement else None
+            if known is not None:
                 values = new_run(known[0])
                 if store.insert_run_checked(conn, values, run_tags, known[0]):
                     return created(values)
             artifact_location = check_active_experiment(conn, experiment_id)
             values = new_run(artifact_location)
-            store.remember_location(experiment_id, artifact_location)
+            if one_statement:  # the next run of this experiment can be one statement
+                store.remember_location(experiment_id, artifact_location)
             store.insert_run(conn, values, run_tags)
             return created(values)
 
