@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 PROBE = """
 import json, sys
@@ -32,3 +33,26 @@ def test_prices_from_the_bundled_catalog_without_importing_mlflow() -> None:
     assert abs(out["cached"]["input_cost"] - (600 * 2.5e-6 + 400 * 1.25e-6)) < 1e-12
     assert out["gateway"] is None and out["no_tokens"] is None and out["bad_count"] is None
     assert out["mlflow_imported"] is False
+
+
+ESCAPE_PROBE = """
+import json, os, sys
+from trackd.entities.otel_pricing import _catalog_dir, llm_cost
+planted = sys.argv[1]  # a catalog file outside mlflow's, pricing gpt-4o at $1 a token
+relative = os.path.relpath(planted, _catalog_dir()).removesuffix(".json")
+usage = {"input_tokens": 1000, "output_tokens": 100}
+print(json.dumps([llm_cost("gpt-4o", usage, provider)
+                  for provider in (relative, planted.removesuffix(".json"), "..", ".hidden")]))
+"""
+
+
+def test_a_span_provider_cannot_point_the_catalog_outside_its_folder(tmp_path: Path) -> None:
+    # The provider comes from a span's attributes, i.e. from whoever sends spans: it names a
+    # file in the catalog folder and nothing else.
+    planted = tmp_path / "evil.json"
+    planted.write_text(json.dumps({"models": {"gpt-4o": {"pricing": {
+        "input_per_million_tokens": 1e6, "output_per_million_tokens": 1e6}}}}))
+    out = json.loads(subprocess.run([sys.executable, "-c", ESCAPE_PROBE, str(planted)],
+                                    check=True, capture_output=True, text=True).stdout)
+    # Each falls back to the bundled catalog's own gpt-4o price, never the planted one.
+    assert all(cost["input_cost"] == 0.0025 for cost in out), out
