@@ -3,10 +3,14 @@
 SQLite databases are files in the run's work directory; PostgreSQL ones are created on
 127.0.0.1:5432 (trust auth, user root) and MariaDB/MySQL ones on 127.0.0.1:3306 (root, no
 password) as ``bench_<server>``, dropped first if a previous run left them behind.
+
+``TRACKD_BENCH_DRIVERS=mysql=mysqldb`` (or ``postgresql=psycopg2``) puts another driver in the
+URL the servers get, to compare drivers (bench/analysis.md, "Database drivers").
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +31,14 @@ class Db:
         """The URL trackd and mlflow take."""
         if self.backend == "sqlite":
             return f"sqlite:///{self.path}"
+        drivers = {"mysql": "pymysql", "postgresql": "psycopg"}
+        for item in os.environ.get("TRACKD_BENCH_DRIVERS", "").split(","):
+            backend, _, driver = item.strip().partition("=")
+            if backend in drivers and driver:
+                drivers[backend] = driver
         if self.backend == "mysql":
-            return f"mysql+pymysql://{MY_HOST}/{self.name}"
-        return f"postgresql+psycopg://{PG_HOST}/{self.name}"
+            return f"mysql+{drivers['mysql']}://{MY_HOST}/{self.name}"
+        return f"postgresql+{drivers['postgresql']}://{PG_HOST}/{self.name}"
 
     def fasttrackml_url(self) -> str:
         # FastTrackML's own spelling: sqlite://<path> (an absolute path brings its own slash).

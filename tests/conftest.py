@@ -67,9 +67,12 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    from dbs import url_drivers
+
+    drivers = ",".join(f"{kind}={driver}" for kind, driver in url_drivers().items())
     return (
         f"compat target: {config.getoption('--compat-target')}; "
-        f"databases: {','.join(selected_db_kinds(config))}"
+        f"databases: {','.join(selected_db_kinds(config))} (drivers: {drivers})"
     )
 
 

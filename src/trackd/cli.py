@@ -222,8 +222,11 @@ def run_server(settings: Settings, *, access_log: bool = False) -> None:
              _redacted(settings.backend_store_uri), scheme, settings.host, settings.port,
              settings.static_prefix or "/", " (authentication on)" if settings.auth else "")
     from trackd.security import describe
+    from trackd.store.urls import classic_driver_hint
 
     log.info("%s", describe(settings))
+    if hint := classic_driver_hint(settings.backend_store_uri):
+        log.info("%s", hint)
     if settings.workers <= 1:
         _freeze_startup_heap()
         # uvicorn.run() minus its own bind: serve the socket taken above.

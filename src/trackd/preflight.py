@@ -93,12 +93,15 @@ def explain(exc: BaseException, url: str | None = None,
 
     from trackd.errors import MlflowError
     from trackd.store.schema import SchemaError
+    from trackd.store.urls import DriverError
 
     if isinstance(exc, (ConfigError, SchemaError)):
         return _mask(str(exc), url)
     if isinstance(exc, MlflowError) and isinstance(exc.__cause__, sa_exc.DBAPIError):
         exc = exc.__cause__  # the store's "temporarily unavailable" wrapper: its cause
     where = f"{what} {_shown_url(url)}" if url else "the database"
+    if isinstance(exc, DriverError):
+        return f"trackd: cannot use {where}: {_mask(str(exc), url)}"
     if isinstance(exc, sa_exc.NoSuchModuleError):
         scheme = (url or "").split(":", 1)[0]
         return (f"trackd: cannot use {where}: no database driver for '{scheme}'\n"
@@ -115,11 +118,34 @@ def explain(exc: BaseException, url: str | None = None,
             hint = (f"{folder} is a file, not a folder" if os.path.isfile(folder)
                     else f"check that the folder {folder} exists and is writable")
         return f"trackd: cannot connect to {where}: {message}\ntrackd: {hint}"
+    option = _unknown_url_option(exc, url)
+    if option is not None:
+        return (f"trackd: cannot use {where}: its driver takes no option '{option}'\n"
+                f"trackd: {_OPTION_HINT}")
     if isinstance(exc, ImportError) and url is not None:
-        # A driver named in the URL (postgresql+psycopg2://) that is not installed.
+        # A driver named in the URL that is not installed (mssql+pyodbc://; PostgreSQL and
+        # MySQL drivers are checked before connecting: trackd.store.urls.DriverError).
         return (f"trackd: cannot use {where}: {_one_line(str(exc))}\n"
                 "trackd: install that driver, or drop the +driver part to use the bundled one")
     return None
+
+
+# URL query options are the driver's connect() arguments; the two MySQL drivers take different
+# ones, and an MLflow URL written for mysqlclient (?ssl_mode=...) reaches PyMySQL as mysql://.
+_OPTION_HINT = ("URL options go to the driver: mysql:// is PyMySQL, mysql+mysqldb:// is "
+                "mysqlclient (see docs/operations.md, 'Database drivers')")
+
+
+def _unknown_url_option(exc: BaseException, url: str | None) -> str | None:
+    """The URL query option a driver's connect() refused (TypeError), else None."""
+    if not isinstance(exc, TypeError) or not url:
+        return None
+    match = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+    if match is None:
+        return None
+    from sqlalchemy.engine import make_url
+
+    return match.group(1) if match.group(1) in make_url(url).query else None
 
 
 def _sqlite_folder(url: str | None) -> str | None:

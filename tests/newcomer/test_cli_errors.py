@@ -67,6 +67,12 @@ def _bad_urls(tmp_path: Path) -> dict[str, tuple[str, list[str]]]:
             f"sqlite:///{a_file}/mlflow.db", [str(a_file), "a file"]),
         "driver-not-installed": ("postgresql+nosuchdriver://u@127.0.0.1/x",
                                  ["nosuchdriver"]),
+        # Installed or not, a driver trackd is not tested with is refused before connecting.
+        "driver-unsupported": ("mysql+mysqlconnector://u@127.0.0.1/x",
+                               ["mysql+mysqlconnector://", "mysql+mysqldb://"]),
+        # mysqlclient's option in a URL that reaches the bundled PyMySQL (MLflow URLs have it).
+        "driver-option": (f"mysql://u:{SECRET}@127.0.0.1:{refused}/x?ssl_mode=REQUIRED",
+                          ["takes no option 'ssl_mode'", "mysql+mysqldb://"]),
     }
     if _serving(5432):
         urls["postgresql-missing-database"] = (
@@ -84,7 +90,8 @@ def _bad_urls(tmp_path: Path) -> dict[str, tuple[str, list[str]]]:
 
 
 CASES = ["not-a-url", "unknown-dialect", "refused-port", "sqlite-missing-folder",
-         "sqlite-folder-is-a-file", "driver-not-installed", "postgresql-missing-database",
+         "sqlite-folder-is-a-file", "driver-not-installed", "driver-unsupported",
+         "driver-option", "postgresql-missing-database",
          "mysql-missing-database", "mysql-wrong-password"]
 
 

@@ -38,7 +38,8 @@ def test_scripts_test_makes_its_own_venv_and_leaves_dot_venv_alone(tmp_path: Pat
     assert result.returncode != 0  # the stand-in venv's pip "fails" on purpose
     log = calls.read_text()
     assert "-m venv .venv-test" in log, log
-    assert "installing trackd with test and dev extras into .venv-test" in result.stderr
+    assert "installing trackd with test, dev and classic-driver extras into .venv-test" \
+        in result.stderr
     assert not (readme_venv / "bin" / "python.used").exists()
     assert "-m venv .venv\n" not in log
     assert sorted(p.name for p in readme_venv.iterdir()) == ["bin"]

@@ -171,11 +171,12 @@ class Prepared:
 
         For reads of many thousand narrow rows (a metric's history): SQLAlchemy's result
         processing is skipped, and PostgreSQL sends the rows in its binary format, which
-        psycopg turns into ints and floats without parsing their text.
+        psycopg 3 turns into ints and floats without parsing their text.
         """
         compiled = self._compiled(conn)
         raw = conn.connection.dbapi_connection
-        binary = conn.dialect.name == "postgresql"
+        # psycopg 3 only: psycopg2 (postgresql+psycopg2://) has no binary cursors.
+        binary = conn.dialect.driver == "psycopg"
         cursor = raw.cursor(binary=True) if binary else raw.cursor()  # type: ignore[union-attr]
         try:
             _execute(conn, cursor, compiled.sql, _params(compiled, values))
