@@ -38,16 +38,29 @@ class HeaderTimeoutProtocol(PassThroughBodyProtocol):
         super().__init__(*args, **kwargs)
         self.header_timeout = header_timeout
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._restart = False  # a request began in the piece being parsed, headers incomplete
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # A request that began in this piece of data and whose headers are still incomplete
+        # gets a fresh deadline. Arming it here, after the parser, rather than as the request
+        # begins spares a timer (made and cancelled) for the usual request whose headers come
+        # whole in one piece: the deadline is the same, give or take the parsing of one piece.
+        if self._restart:
+            self._restart = False
+            if not self.transport.is_closing():
+                self._arm()
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._arm()
+        self._restart = True
 
     def on_headers_complete(self) -> None:
+        self._restart = False
         self._disarm()
         super().on_headers_complete()
 
@@ -76,76 +89,82 @@ class HeaderTimeoutProtocol(PassThroughBodyProtocol):
 class BodyTimeout:
     """Each wait for the next piece of a request body ends after ``seconds``.
 
-    One timer per request, not one per piece: an upload brings thousands of pieces, and a
-    cancel scope per wait (anyio.move_on_after) cost ~30 µs each, half of the Python time of a
-    large upload. Each wait only notes when it began; the timer, when it fires, cancels a wait
-    that is overdue, or sets itself again for the rest of the current one.
+    No timer per request, nor per piece: an upload brings thousands of pieces (a cancel scope
+    per wait, anyio.move_on_after, cost ~30 µs each, half of the Python time of a large
+    upload), and a small JSON request would make and cancel a timer for a body that has
+    already arrived. Each wait only notes when it began, in one table of the event loop's
+    waits (:class:`_Stalls`), whose single timer cancels the waits that are overdue.
     """
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
+        self._stalls: _Stalls | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.seconds <= 0:
             await self.app(scope, receive, send)
             return
-        watch = _StallWatch(self.seconds)
+        stalls = self._stalls
+        if stalls is None or stalls.loop is not asyncio.get_running_loop():
+            # Per event loop (tests run apps on several); a wait keeps the table it began in.
+            stalls = self._stalls = _Stalls(self.seconds)
         body_done = False
 
         async def bounded_receive() -> Message:
             nonlocal body_done
             if body_done:  # later waits (for a disconnect while streaming out) are unbounded
                 return await receive()
-            message = await watch.wait(receive)
+            message = await stalls.wait(receive)
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
             return message
 
-        try:
-            await self.app(scope, bounded_receive, send)
-        finally:
-            watch.close()
+        await self.app(scope, bounded_receive, send)
 
 
-class _StallWatch:
-    """Cancels the task waiting for a body piece once that one wait has lasted ``seconds``."""
+class _Stalls:
+    """The body waits in progress on one event loop, oldest first, and one timer for the oldest.
+
+    Waits begin in time order, so the table (a dict keeps insertion order) is ordered by
+    deadline: the timer looks at the head only, cancels what is overdue and sets itself for
+    the next deadline. A wait that ends leaves the table; the timer, if set for it, finds a
+    later head when it fires and waits again.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.loop = asyncio.get_running_loop()
+        self.waits: dict[asyncio.Task[Any], float] = {}  # task -> when its current wait began
+        self.expired: set[asyncio.Task[Any]] = set()
         self.timer: asyncio.TimerHandle | None = None
-        self.waiter: asyncio.Task[Any] | None = None
-        self.since = 0.0
-        self.expired = False
 
     async def wait(self, receive: Receive) -> Message:
-        self.waiter = asyncio.current_task()
-        self.since = self.loop.time()
+        task = asyncio.current_task()
+        assert task is not None
+        since = self.loop.time()
+        self.waits[task] = since  # a task waits for one piece at a time: a new key, at the end
         if self.timer is None:
-            self.timer = self.loop.call_at(self.since + self.seconds, self._check)
+            self.timer = self.loop.call_at(since + self.seconds, self._check)
         try:
             return await receive()
         except asyncio.CancelledError:
-            if not self.expired or self.waiter is None:
+            if task not in self.expired:
                 raise  # a cancellation from elsewhere (shutdown): not ours to turn into 400
-            self.waiter.uncancel()
+            task.uncancel()
             raise ClientDisconnect() from None  # stalled: handled as a client that hung up
         finally:
-            self.waiter = None
+            self.waits.pop(task, None)
+            self.expired.discard(task)
 
     def _check(self) -> None:
         self.timer = None
-        if self.waiter is None:
-            return  # not waiting for the body now; the next wait sets the timer again
-        deadline = self.since + self.seconds
-        if self.loop.time() >= deadline:
-            self.expired = True
-            self.waiter.cancel()
-        else:
-            self.timer = self.loop.call_at(deadline, self._check)
-
-    def close(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        now = self.loop.time()
+        while self.waits:
+            task, since = next(iter(self.waits.items()))
+            if since + self.seconds > now:
+                self.timer = self.loop.call_at(since + self.seconds, self._check)
+                return
+            del self.waits[task]
+            self.expired.add(task)
+            task.cancel()

@@ -12,14 +12,16 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from trackd.api import nul
 from trackd.errors import INVALID_PARAMETER_VALUE, MlflowError, invalid_parameter, missing_parameter
 from trackd.service.validation import parse_double
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+_JSON_TYPE = (b"content-type", b"application/json")
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -37,16 +39,51 @@ _TOO_DEEP = (
 )
 
 
+def json_body(payload: Any) -> bytes:
+    return orjson.dumps(payload, option=_JSON_OPTIONS)
+
+
 def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(payload, option=_JSON_OPTIONS),
-        status_code=status,
-        media_type="application/json",
-    )
+    return Response(json_body(payload), status_code=status, media_type="application/json")
+
+
+def error_body(error: MlflowError) -> tuple[int, bytes]:
+    return error.http_status, json_body(error.to_dict())
 
 
 def error_response(error: MlflowError) -> Response:
     return json_response(error.to_dict(), error.http_status)
+
+
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    """The two messages of a JSON answer, with the headers ``json_response`` gives it."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-length", b"%d" % len(body)), _JSON_TYPE]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive) -> bytes:
+    """A whole request body, as Starlette's ``Request.body()`` reads it (a client that hangs up
+    meanwhile raises ``ClientDisconnect``)."""
+    message = await receive()
+    body: bytes = message.get("body", b"") if message["type"] == "http.request" else b""
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        return body  # the usual case: one message holds the whole (small) body
+    chunks = [body]
+    while message["type"] == "http.request" and message.get("more_body", False):
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect()
+    return b"".join(chunks)
+
+
+def content_type(scope: Scope) -> str:
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 async def read_fields(request: Request) -> Fields:
@@ -55,10 +92,12 @@ async def read_fields(request: Request) -> Fields:
         if nul.fields_hold_nul(None, query):
             raise nul.refused("query string")
         return Fields(query, from_query=True)
-    body = await request.body()
+    return parse_body_fields(await request.body(), request.headers.get("content-type", ""))
+
+
+def parse_body_fields(body: bytes, content_type: str) -> Fields:
     if not body.strip():
         return Fields({}, from_query=False)
-    content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
         raise invalid_parameter("Bad Request. Content-Type must be one of ['application/json'].")
     try:

@@ -20,26 +20,63 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from trackd.api import nul
-from trackd.api._http import Fields, error_response, json_response, read_fields
+from trackd.api._http import (
+    Fields,
+    content_type,
+    error_body,
+    json_body,
+    parse_body_fields,
+    read_body,
+    read_fields,
+    send_json,
+)
 from trackd.errors import INTERNAL_ERROR, MlflowError
 
 log = logging.getLogger("trackd.api")
 
 
 class Call:
-    """One request as a handler sees it: fields, path parameters and the app's services."""
+    """One request as a handler sees it: fields, path parameters and the app's services.
 
-    __slots__ = ("request", "services", "params", "_fields")
+    The Starlette ``Request`` is made only for a handler that asks for it (headers, query
+    string, a file to send): a JSON call reads its body straight from ``receive``, which spares
+    the request object, its header map and its body stream on every small request.
+    """
 
-    def __init__(self, request: Request, services: Any, params: dict[str, str]) -> None:
-        self.request = request
+    __slots__ = ("scope", "receive", "services", "params", "_fields", "_request", "_body")
+
+    def __init__(self, scope: Scope, receive: Receive, services: Any, params: dict[str, str],
+                 request: Request | None = None) -> None:
+        self.scope = scope
+        self.receive = receive
         self.services = services
         self.params = params
         self._fields: Fields | None = None
+        self._request = request
+        self._body: bytes | None = None
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:
+            self._request = Request(self.scope, self.receive)
+            if self._body is not None:  # already read here: the request must not wait for it
+                self._request._body = self._body
+        return self._request
+
+    async def body(self) -> bytes:
+        """The whole request body (read once, by whichever of this and ``request`` comes first)."""
+        if self._request is not None:
+            return await self._request.body()
+        if self._body is None:
+            self._body = await read_body(self.receive)
+        return self._body
 
     async def fields(self) -> Fields:
         if self._fields is None:
-            self._fields = await read_fields(self.request)
+            if self.scope["method"] == "GET":
+                self._fields = await read_fields(self.request)
+            else:
+                self._fields = parse_body_fields(await self.body(), content_type(self.scope))
         return self._fields
 
 
@@ -141,16 +178,29 @@ class Router:
         return handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        response = await self.dispatch(request, scope["path"])
-        await response(scope, receive, send)
+        answer = await self._answer(scope, receive, scope["path"], None)
+        if isinstance(answer, Response):
+            await answer(scope, receive, send)
+        else:
+            await send_json(send, *answer)
 
     async def dispatch(self, request: Request, path: str) -> Response:
+        """The answer as a Starlette ``Response`` (tests, and callers that hold a request)."""
+        answer = await self._answer(request.scope, request.receive, path, request)
+        if isinstance(answer, Response):
+            return answer
+        status, body = answer
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def _answer(self, scope: Scope, receive: Receive, path: str,
+                      request: Request | None) -> Response | tuple[int, bytes]:
+        """A handler's own ``Response``, or a JSON answer as (status, body), which ``__call__``
+        sends as its two ASGI messages without building a response object."""
         found = self.resolve(path)
         if found is None:
             return PlainTextResponse("Not Found", status_code=404)
         methods, params = found
-        method = request.method
+        method = scope["method"]
         handler = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
         if handler is None:
             return PlainTextResponse(
@@ -159,13 +209,13 @@ class Router:
                 headers={"Allow": ", ".join(sorted(methods))},
             )
         try:
-            if nul.any_has_nul(params.values()):
+            if params and nul.any_has_nul(params.values()):
                 raise nul.refused("request path")
             if isinstance(handler, Lazy):
                 handler = self._bind(handler)
-            result = await handler(Call(request, self.services, params))
+            result = await handler(Call(scope, receive, self.services, params, request))
         except MlflowError as exc:
-            return error_response(exc)
+            return error_body(exc)
         except ClientDisconnect:
             # The client hung up while sending its request: nobody reads an answer, and a
             # traceback per hang-up would let any client flood the log. The access log has it.
@@ -173,11 +223,11 @@ class Router:
             return Response(status_code=400)
         except Exception:
             log.exception("unhandled error in %s %s", method, path)
-            return error_response(
+            return error_body(
                 MlflowError(
                     "Internal error while handling the request; see the server log.", INTERNAL_ERROR
                 )
             )
         if isinstance(result, Response):
             return result
-        return json_response({} if result is None else result)
+        return 200, json_body({} if result is None else result)

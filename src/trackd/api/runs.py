@@ -174,11 +174,11 @@ async def log_metric(call: Call) -> None:
     if f.raw("key") in (None, ""):
         f.string("key", required=True)
     await call.services.runs.log_batch(run_id, [_metric(f.data)], (), ())
-    call.request.scope.setdefault("state", {})[POINTS_STATE_KEY] = 1
+    call.scope.setdefault("state", {})[POINTS_STATE_KEY] = 1
 
 
 async def log_batch(call: Call) -> None:
-    body = await call.request.body()
+    body = await call.body()
     if len(body) > v.MAX_BATCH_REQUEST_BYTES:
         raise invalid_parameter(
             f"Batched logging API requests must be at most {v.MAX_BATCH_REQUEST_BYTES} bytes, "
@@ -212,7 +212,7 @@ async def log_batch(call: Call) -> None:
         runs.check_tag(t.get("key"), t.get("value"), f"tags[{i}].") for i, t in enumerate(raw_tags)
     ]
     await runs.log_batch(run_id, metrics, params, tags)
-    call.request.scope.setdefault("state", {})[POINTS_STATE_KEY] = len(metrics)
+    call.scope.setdefault("state", {})[POINTS_STATE_KEY] = len(metrics)
 
 
 async def log_outputs(call: Call) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -102,3 +103,17 @@ class Metrics:
             "after retries, error: no answer, dropped, secret_unreadable)",
             ["event", "outcome"], registry=self.registry)
         self.registry.register(PoolCollector(db))
+        # (method, route, status) -> its request counter and latency histogram. A labelled
+        # child costs a lock, a tuple and a dict lookup in prometheus_client on every call;
+        # the set of keys is bounded (routes are templates, methods and statuses few).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def request_done(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)),
+                        self.latency.labels(method, route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)

@@ -1,9 +1,10 @@
 """Per-request bookkeeping (outermost layer) and the ``/ready`` + ``/metrics`` endpoints.
 
 :class:`RequestObserver` wraps everything, authentication included, so 401s are counted too.
-Its cost per request is one route-name lookup (a dict hit for fixed paths), two label lookups
-and a histogram observation. Bodies are never parsed here: handlers note the metric points
-they stored in the request state, and artifact transfers are summed by chunk length.
+Its cost per request is one route-name lookup (a dict hit for fixed paths), one dict lookup
+for the labelled series (cached per method, route and status) and a histogram observation.
+Bodies are never parsed here: handlers note the metric points they stored in the request state,
+and artifact transfers are summed by chunk length.
 """
 
 from __future__ import annotations
@@ -75,8 +76,7 @@ class RequestObserver:
             await self.app(scope, observed_receive if counting else receive, observed_send)
         finally:
             elapsed = time.perf_counter() - started
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.request_done(method, route, status, elapsed)
             if status == 200:
                 self._count_ingest(method, state.get(POINTS_STATE_KEY, 0), sent_bytes, counting)
             if counting and method == "PUT" and uploaded:
