@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from trackd.entities import otlp
 from trackd.entities.otlp import SpanRow
@@ -41,7 +40,7 @@ from trackd.service.span_costs import batch_cost, stored_cost
 from trackd.service.traces import trace_location
 from trackd.store import spans as span_store
 from trackd.store import traces as store
-from trackd.store.database import Database, insert_race_guard
+from trackd.store.database import Database
 
 SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 USER_METADATA = "mlflow.trace.user"
@@ -107,15 +106,11 @@ def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
             columns |= _root_columns(root)
             tags |= _root_tags(root)
             metadata = _root_metadata(spans, _batch_usage(spans)) | batch_cost(spans)
-        try:
-            with insert_race_guard(conn):
-                store.insert_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
-                                   metadata)
-        except IntegrityError:
-            owner = store.experiment_of(conn, trace_id, lock=True)
-        else:
+        if store.insert_new_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
+                                  metadata):
             span_store.insert_spans(conn, experiment_id, spans)
             return True
+        owner = store.experiment_of(conn, trace_id, lock=True)
     if owner != experiment_id:
         raise invalid_parameter(f"Trace with ID '{trace_id}' already exists in another experiment.")
     return False
