@@ -3,7 +3,12 @@ SDK would load them: ``--traces`` traces of ``--spans`` spans, one protobuf expo
 ``--clients`` threads posting to ``/v1/traces`` at once.
 
     python -m bench.otlp [--backend sqlite|postgresql|mysql] [--traces 1000] [--spans 10]
-                         [--clients 4]
+                         [--clients 4] [--servers trackd,mlflow] [--before SRC] [--rounds 1]
+
+``--before SRC`` adds "trackd-before": trackd run from another checkout's ``src`` (e.g. a
+``git worktree`` of main), measured alternately with this tree's trackd, ``--rounds`` times
+each: a before/after comparison on the same load. ``--servers trackd`` leaves mlflow out (the
+mlflow ratios are then not printed).
 
 Each server gets a fresh database. Reported per server: wall time, spans per second, server CPU
 seconds and CPU per span (the figure that does not depend on how heavy the load generator is),
@@ -126,10 +131,26 @@ def _read_back(url: str, pid: int, trace_id: str) -> dict[str, float]:
     return out
 
 
+class _BeforeKind(servers.ServerKind):
+    """trackd from another checkout's ``src``: same command, that code first on the path."""
+
+    def __init__(self, src: str) -> None:
+        super().__init__("trackd", f"trackd from {src}")
+        self.src = src
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env["PYTHONPATH"] = os.pathsep.join(
+            [self.src, *(p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)])
+        return env
+
+
 def measure(kind: str, backend: str, exports: list[tuple[str, bytes]], clients: int,
-            workdir: Path) -> dict[str, Any]:
+            workdir: Path, before: str | None = None) -> dict[str, Any]:
     db = databases.fresh(backend, f"otlp-{kind}", workdir)
-    server = servers.start(servers.KINDS[kind], db, workdir)
+    server_kind = _BeforeKind(before) if kind == "trackd-before" and before \
+        else servers.KINDS[kind]
+    server = servers.start(server_kind, db, workdir)
     try:
         url = f"http://{servers.HOST}:{server.port}"
         r = requests.post(f"{url}/api/2.0/mlflow/experiments/create",
@@ -156,34 +177,58 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=1000)
     parser.add_argument("--spans", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--servers", default="trackd,mlflow",
+                        help="comma-separated: trackd, mlflow (default both)")
+    parser.add_argument("--before", metavar="SRC",
+                        help="also run trackd from this src folder, alternately (before/after)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs per server, alternated; the median run is reported")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
+    if args.before:
+        kinds.insert(0, "trackd-before")
     exports = _exports(args.traces, args.spans)
     n_spans = args.traces * args.spans
-    results: dict[str, Any] = {"config": vars(args)}
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory(prefix="bench-otlp-") as tmp:
-        for kind in ("trackd", "mlflow"):
-            got = measure(kind, args.backend, exports, args.clients, Path(tmp))
-            if got["spans_stored"] != n_spans:
-                raise SystemExit(f"{kind}: {got['spans_stored']} of {n_spans} spans stored")
-            got["spans_per_s"] = round(n_spans / got["wall_s"], 1)
-            got["server_cpu_ms_per_span"] = round(got["server_cpu_s"] * 1000 / n_spans, 3)
-            results[kind] = got
-    t, m = results["trackd"], results["mlflow"]
+        for _ in range(args.rounds):
+            for kind in kinds:
+                got = measure(kind, args.backend, exports, args.clients, Path(tmp), args.before)
+                if got["spans_stored"] != n_spans:
+                    raise SystemExit(f"{kind}: {got['spans_stored']} of {n_spans} spans stored")
+                got["spans_per_s"] = round(n_spans / got["wall_s"], 1)
+                got["server_cpu_ms_per_span"] = round(got["server_cpu_s"] * 1000 / n_spans, 3)
+                runs[kind].append(got)
+    # The median run by server CPU (the steadier figure on a shared machine).
+    results: dict[str, Any] = {"config": vars(args)}
+    for kind, measured in runs.items():
+        ordered = sorted(measured, key=lambda r: r["server_cpu_s"])
+        results[kind] = ordered[len(ordered) // 2]
+        if args.rounds > 1:
+            results[kind]["runs_cpu_ms_per_span"] = [
+                r["server_cpu_ms_per_span"] for r in measured]
     print(f"OTLP ingest: {args.traces} traces x {args.spans} spans, {args.clients} clients, "
-          f"{args.backend}")
-    print(f"{'server':<8}{'wall s':>9}{'spans/s':>10}{'cpu s':>9}{'cpu ms/span':>13}"
+          f"{args.backend}" + (f", median of {args.rounds} alternated runs" if args.rounds > 1
+                               else ""))
+    print(f"{'server':<14}{'wall s':>9}{'spans/s':>10}{'cpu s':>9}{'cpu ms/span':>13}"
           f"{'peak MiB':>10}")
-    for name, r in (("trackd", t), ("mlflow", m)):
-        print(f"{name:<8}{r['wall_s']:>9.2f}{r['spans_per_s']:>10.0f}{r['server_cpu_s']:>9.2f}"
-              f"{r['server_cpu_ms_per_span']:>13.3f}{r['peak_rss_mib'] or 0:>10.0f}")
-    print(f"trackd/mlflow: {m['wall_s'] / t['wall_s']:.1f}x spans/s, "
-          f"{m['server_cpu_s'] / t['server_cpu_s']:.1f}x less server CPU")
+    for name in kinds:
+        r = results[name]
+        print(f"{name:<14}{r['wall_s']:>9.2f}{r['spans_per_s']:>10.0f}{r['server_cpu_s']:>9.2f}"
+              f"{r['server_cpu_ms_per_span']:>13.3f}{r['peak_rss_mib'] or 0:>10.0f}"
+              + (f"   runs: {r['runs_cpu_ms_per_span']}" if args.rounds > 1 else ""))
+    t = results.get("trackd")
+    for other in ("trackd-before", "mlflow"):
+        if t and other in results:
+            o = results[other]
+            print(f"trackd/{other}: {o['wall_s'] / t['wall_s']:.2f}x spans/s, "
+                  f"{o['server_cpu_s'] / t['server_cpu_s']:.2f}x less server CPU")
     print(f"read back one trace ({args.spans} spans): raw traces/get, then mlflow.get_trace")
-    print(f"{'server':<8}{'http s':>9}{'cpu s':>9}{'MiB':>7}{'client s':>10}{'cpu s':>9}")
-    for name, r in (("trackd", t), ("mlflow", m)):
-        b = r["read_back"]
-        print(f"{name:<8}{b['http_wall_s']:>9.3f}{b['http_server_cpu_s']:>9.3f}"
+    print(f"{'server':<14}{'http s':>9}{'cpu s':>9}{'MiB':>7}{'client s':>10}{'cpu s':>9}")
+    for name in kinds:
+        b = results[name]["read_back"]
+        print(f"{name:<14}{b['http_wall_s']:>9.3f}{b['http_server_cpu_s']:>9.3f}"
               f"{b['http_mib']:>7.1f}{b['client_wall_s']:>10.3f}{b['client_server_cpu_s']:>9.3f}")
     RESULTS.mkdir(exist_ok=True)
     name = f"otlp-{args.backend}-{args.traces}x{args.spans}.json"

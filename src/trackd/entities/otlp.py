@@ -23,6 +23,7 @@ import base64
 import gzip
 import json
 import zlib
+from binascii import b2a_base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,22 +160,49 @@ def stored_attribute(value: Any) -> str:
     """How MLflow stores an attribute value: JSON-encoded once. A string that holds JSON text
     of a string, object or list (what MLflow's clients send) is that JSON, not encoded again."""
     if isinstance(value, str):
-        try:
-            inner = loads_json(value)
-        except ValueError:
-            inner = None
-        else:
-            if isinstance(inner, str | dict | list):
-                return value
+        return _stored_text(value)
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _stored_text(text: str) -> str:
+    """stored_attribute of a string. JSON text of a string, object or list starts with ``"``,
+    ``{`` or ``[`` (or with JSON's whitespace): any other string is encoded without trying to
+    parse it."""
+    first = text[:1]
+    if first and first in _JSON_TEXT_START:
+        try:
+            inner = loads_json(text)
+        except ValueError:
+            return _str(text)
+        if first in _JSON_WHITESPACE and not isinstance(inner, str | dict | list):
+            return _str(text)
+        return text
+    return _str(text)
+
+
+# What JSON text of a string, object or list may start with: its opening character, or
+# whitespace before it (the only whitespace JSON and Python's json allow).
+_JSON_WHITESPACE = " \t\n\r"
+_JSON_TEXT_START = frozenset('"{[' + _JSON_WHITESPACE)
+
+
 def _attributes(items: Any) -> dict[str, str]:
-    return {kv.key: stored_attribute(decode_any(kv.value)) for kv in items}
+    """Span attributes as stored. Attribute values are nearly always strings (MLflow's
+    clients send JSON text): those skip the generic decoding."""
+    out = {}
+    for kv in items:
+        value = kv.value
+        # A non-empty string_value means the oneof holds a string; an empty one may be unset.
+        text = value.string_value
+        if text or value.WhichOneof("value") == "string_value":
+            out[kv.key] = _stored_text(text)
+        else:
+            out[kv.key] = stored_attribute(decode_any(value))
+    return out
 
 
 def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
+    return b2a_base64(raw, newline=False).decode()
 
 
 def span_rows(request: Any) -> list[SpanRow]:
@@ -188,67 +216,65 @@ def span_rows(request: Any) -> list[SpanRow]:
 
 
 def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
-    if len(span.trace_id) != 16 or len(span.span_id) != 8:
+    # Each read of a protobuf field builds a new Python object: every field is read once.
+    raw_trace_id, raw_span_id, raw_parent = span.trace_id, span.span_id, span.parent_span_id
+    if len(raw_trace_id) != 16 or len(raw_span_id) != 8:
         raise OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
                         "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
-    trace_id = "tr-" + span.trace_id.hex()
+    trace_id = "tr-" + raw_trace_id.hex()
     attributes = _attributes(span.attributes)
-    attributes[REQUEST_ID_ATTRIBUTE] = json.dumps(trace_id)
+    attributes[REQUEST_ID_ATTRIBUTE] = '"' + trace_id + '"'  # json.dumps of hex digits
     # The type column keeps the type the span was sent with; MLflow's translation of other
     # instrumentations' attributes only reaches the stored attributes (and model columns).
     sent_type = attributes.get(SPAN_TYPE_ATTRIBUTE)
     events = [{"name": e.name, "time_unix_nano": e.time_unix_nano,
                "attributes": {kv.key: decode_any(kv.value) for kv in e.attributes}}
-              for e in span.events]
+              for e in span.events] if len(span.events) else []
     translate(attributes, events)
-    status_name, status = _STATUS.get(span.status.code, _STATUS[0])
-    end = span.end_time_unix_nano or None
-    row = SpanRow(
-        trace_id=trace_id,
-        span_id=span.span_id.hex(),
-        parent_span_id=span.parent_span_id.hex() if span.parent_span_id else None,
-        name=span.name,
-        type=None,
-        status=status,
-        start_ns=span.start_time_unix_nano,
-        end_ns=end,
-        content=_content(span, end, events, status_name, attributes),
-        attributes=attributes,
-        resource=resource,
-    )
-    span_type = None if sent_type is None else _decoded(sent_type)
-    row.type = str(span_type)[:500] if span_type is not None else None
+    status = span.status
+    status_name, status_value = _STATUS.get(status.code, _STATUS[0])
+    start, end, name = span.start_time_unix_nano, span.end_time_unix_nano or None, span.name
+    text = "".join((
+        '{"trace_id": "', _b64(raw_trace_id), '", "span_id": "', _b64(raw_span_id),
+        '", "parent_span_id": ', '"' + _b64(raw_parent) + '"' if raw_parent else "null",
+        ', "name": ', _str(name), ', "kind": "', _KINDS.get(span.kind, "SPAN_KIND_INTERNAL"),
+        '", "start_time_unix_nano": ', str(start),
+        ', "end_time_unix_nano": ', "null" if end is None else str(end),
+        ', "events": ', json.dumps(events, ensure_ascii=False, default=str) if events else "[]",
+        ', "status": {"code": "', status_name, '", "message": ', _str(status.message),
+        '}, "attributes": ', _pairs(attributes), ', "links": []',
+    ))
+    trace_state = span.trace_state
+    row = SpanRow(trace_id, raw_span_id.hex(), raw_parent.hex() if raw_parent else None, name,
+                  None, status_value, start, end,
+                  text + ', "trace_state": ' + _str(trace_state) + "}" if trace_state
+                  else text + "}",
+                  attributes, resource=resource)
+    if sent_type is not None:
+        span_type = _decoded(sent_type)
+        row.type = str(span_type)[:500] if span_type is not None else None
+    # Most spans name no model, provider or cost: the lookups are skipped then.
+    if _LLM_KEYS.isdisjoint(attributes):
+        return row
     row.model_name = _dimension(row.attribute("mlflow.llm.model"))
     row.model_provider = _dimension(row.attribute("mlflow.llm.provider"))
     row.costs = _costs(row.attribute("mlflow.llm.cost"))
     return row
 
 
-def _content(span: Any, end: int | None, events: list[dict[str, Any]], status_name: str,
-             attributes: dict[str, str]) -> str:
-    """The span as MLflow stores it: exactly what ``json.dumps(..., ensure_ascii=False)`` writes
-    for the dict {trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano,
-    end_time_unix_nano, events, status, attributes, links[, trace_state]}, written as text
-    directly (the dict and the generic encoder cost more than the span's other work). Byte for
-    byte: MLflow's span-content filters match on this text, separators included."""
+_LLM_KEYS = frozenset({"mlflow.llm.model", "mlflow.llm.provider", "mlflow.llm.cost"})
+
+
+def _pairs(attributes: dict[str, str]) -> str:
+    """The attributes as ``json.dumps`` writes them: the span's stored JSON is exactly what
+    ``json.dumps(..., ensure_ascii=False)`` writes for the dict {trace_id, span_id,
+    parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, events, status,
+    attributes, links[, trace_state]}, written as text directly (the dict and the generic
+    encoder cost more than the span's other work). Byte for byte: MLflow's span-content
+    filters match on this text, separators included."""
     if not all(type(v) is str for v in attributes.values()):
-        pairs = json.dumps(attributes, ensure_ascii=False, default=str)
-    else:
-        pairs = "{" + ", ".join([_str(k) + ": " + _str(v) for k, v in attributes.items()]) + "}"
-    parent = '"' + _b64(span.parent_span_id) + '"' if span.parent_span_id else "null"
-    text = "".join((
-        '{"trace_id": "', _b64(span.trace_id), '", "span_id": "', _b64(span.span_id),
-        '", "parent_span_id": ', parent, ', "name": ', _str(span.name),
-        ', "kind": "', _KINDS.get(span.kind, "SPAN_KIND_INTERNAL"),
-        '", "start_time_unix_nano": ', str(span.start_time_unix_nano),
-        ', "end_time_unix_nano": ', "null" if end is None else str(end),
-        ', "events": ', json.dumps(events, ensure_ascii=False, default=str) if events else "[]",
-        ', "status": {"code": "', status_name, '", "message": ', _str(span.status.message),
-        '}, "attributes": ', pairs, ', "links": []',
-    ))
-    if span.trace_state:
-        return text + ', "trace_state": ' + _str(span.trace_state) + "}"
-    return text + "}"
+        return json.dumps(attributes, ensure_ascii=False, default=str)
+    return "{" + ", ".join([_str(k) + ": " + _str(v) for k, v in attributes.items()]) + "}"
 
 
 def _decoded(raw: str) -> Any:

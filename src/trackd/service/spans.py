@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from trackd.entities import otlp
 from trackd.entities.otlp import SpanRow
@@ -41,7 +40,7 @@ from trackd.service.span_costs import batch_cost, stored_cost
 from trackd.service.traces import trace_location
 from trackd.store import spans as span_store
 from trackd.store import traces as store
-from trackd.store.database import Database, insert_race_guard
+from trackd.store.database import Database
 
 SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 USER_METADATA = "mlflow.trace.user"
@@ -76,10 +75,9 @@ class SpanIngestService:
             artifact_root = check_active_experiment(conn, experiment_id) or ""
             finished = []
             for trace_id, spans in by_trace.items():
-                location = trace_location(artifact_root, trace_id)
                 root = next((s for s in spans if s.parent_span_id is None), None)
-                if not _create(conn, experiment_id, trace_id, spans, root, location):
-                    _extend(conn, experiment_id, trace_id, spans, root, location)
+                if not _create(conn, experiment_id, trace_id, spans, root, artifact_root):
+                    _extend(conn, experiment_id, trace_id, spans, root, artifact_root)
                 if root is not None:
                     finished.append(trace_id)
             if run_id and finished:
@@ -91,7 +89,7 @@ class SpanIngestService:
 
 
 def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
-            root: SpanRow | None, location: str) -> bool:
+            root: SpanRow | None, artifact_root: str) -> bool:
     """A trace seen for the first time: its row (whole, from these spans) and its spans, in
     one go. False when the trace exists; then its row is locked for this transaction (the
     client sends ``start_trace`` and the spans at the same time, so the row may appear between
@@ -101,28 +99,25 @@ def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
         columns: dict[str, Any] = {"request_id": trace_id, "experiment_id": experiment_id,
                                    "timestamp_ms": min(s.start_ns for s in spans) // 1_000_000,
                                    "status": "IN_PROGRESS"}
-        tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
+        tags = {SPANS_LOCATION_TAG: "TRACKING_STORE",
+                ARTIFACT_LOCATION_TAG: trace_location(artifact_root, trace_id)}
         metadata: dict[str, str] = {}
         if root is not None:
             columns |= _root_columns(root)
             tags |= _root_tags(root)
             metadata = _root_metadata(spans, _batch_usage(spans)) | batch_cost(spans)
-        try:
-            with insert_race_guard(conn):
-                store.insert_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
-                                   metadata)
-        except IntegrityError:
-            owner = store.experiment_of(conn, trace_id, lock=True)
-        else:
+        if store.insert_new_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
+                                  metadata):
             span_store.insert_spans(conn, experiment_id, spans)
             return True
+        owner = store.experiment_of(conn, trace_id, lock=True)
     if owner != experiment_id:
         raise invalid_parameter(f"Trace with ID '{trace_id}' already exists in another experiment.")
     return False
 
 
 def _extend(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
-            root: SpanRow | None, location: str) -> None:
+            root: SpanRow | None, artifact_root: str) -> None:
     """More spans of a known trace (or spans sent again). MLflow's client exports each span as
     it ends, so this is the common case and kept to the span rows alone; the trace itself is
     updated once its root span arrives (its start, state and totals are the root's). A trace
@@ -132,7 +127,8 @@ def _extend(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
         return
     finalized = store.metadata_value(conn, trace_id, INFO_FINALIZED_METADATA) == "true"
     columns: dict[str, Any] = {"request_id": trace_id}
-    tags = {SPANS_LOCATION_TAG: "TRACKING_STORE", ARTIFACT_LOCATION_TAG: location}
+    tags = {SPANS_LOCATION_TAG: "TRACKING_STORE",
+            ARTIFACT_LOCATION_TAG: trace_location(artifact_root, trace_id)}
     tags |= _root_tags(root)
     metadata = _root_metadata(spans, _stored_usage(conn, trace_id)) | stored_cost(conn, trace_id)
     if not finalized:

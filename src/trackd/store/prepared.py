@@ -30,10 +30,12 @@ _MULTI_ROW = 8
 # parameters for tables of a few dozen columns.
 _VALUES_CHUNK = 1000
 _NAMED = re.compile(r"%\((\w+)\)s")
+# Multi-row statements kept per row count (1 to this many rows; larger ones are built anew).
+_NUMBERED_KEPT = 64
 
 
 class _Compiled:
-    __slots__ = ("statement", "sql", "order", "values")
+    __slots__ = ("statement", "sql", "order", "values", "_numbered")
 
     def __init__(self, statement: Any, sql: str, order: tuple[str, ...] | None) -> None:
         self.statement = statement
@@ -47,6 +49,23 @@ class _Compiled:
                 and ")" not in group[:-1].replace(")s", ""):
             names = tuple(_NAMED.findall(group))
             self.values = (head + " VALUES ", "(" + _NAMED.sub("%s", group), names)
+        self._numbered: dict[int, str] = {}
+
+    def numbered(self, n_rows: int, n_columns: int) -> str:
+        """The multi-row INSERT of ``n_rows`` rows with PostgreSQL's own ``$1, $2, ...``
+        placeholders. psycopg rewrites ``%s`` into those by parsing the query on every
+        execution once it has more than 50 parameters (its cache stops there): for an OTLP
+        export's spans that parse cost more than the rest of the insert. Kept per row count
+        for the small counts that recur."""
+        found = self._numbered.get(n_rows)
+        if found is None:
+            assert self.values is not None
+            found = self.values[0] + ", ".join(
+                "(" + ", ".join(f"${row * n_columns + i}" for i in range(1, n_columns + 1)) + ")"
+                for row in range(n_rows))
+            if n_rows <= _NUMBERED_KEPT:
+                self._numbered[n_rows] = found
+        return found
 
 
 class Prepared:
@@ -126,13 +145,16 @@ class Prepared:
     @staticmethod
     def _run_values(conn: Connection, compiled: _Compiled, rows: Sequence[tuple[Any, ...]]) -> None:
         assert compiled.values is not None
-        head, group, _names = compiled.values
-        cursor = _cursor(conn)
+        head, group, names = compiled.values
+        raw = conn.dialect.driver == "psycopg"
+        cursor = _raw_cursor(conn) if raw else _cursor(conn)
         try:
             for start in range(0, len(rows), _VALUES_CHUNK):
                 chunk = rows[start:start + _VALUES_CHUNK]
                 params = [value for row in chunk for value in row]
-                _execute(conn, cursor, head + ", ".join([group] * len(chunk)), params)
+                sql = compiled.numbered(len(chunk), len(names)) if raw \
+                    else head + ", ".join([group] * len(chunk))
+                _execute(conn, cursor, sql, params)
         finally:
             cursor.close()
 
@@ -209,6 +231,13 @@ def _cursor(conn: Connection) -> Any:
     # The driver's own cursor on the connection's current transaction: SQLAlchemy's execution
     # machinery around a statement costs more than SQLite takes to run these ones.
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _raw_cursor(conn: Connection) -> Any:
+    # psycopg's RawCursor sends the query as written ($1 placeholders), without parsing it.
+    from psycopg import RawCursor
+
+    return RawCursor(conn.connection.dbapi_connection)  # type: ignore[call-overload]
 
 
 def _execute(conn: Connection, cursor: Any, sql: str, params: Any, many: bool = False) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from trackd.entities.traces import TraceInfo
 from trackd.store.prepared import Prepared
@@ -22,6 +23,7 @@ from trackd.store.tables import (
     trace_request_metadata,
     trace_tags,
 )
+from trackd.store.upsert import dialect_insert
 
 _T, _tags, _meta = trace_info.c, trace_tags.c, trace_request_metadata.c
 
@@ -52,11 +54,44 @@ def insert_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
         raise ValueError(f"not columns of trace_info: {sorted(unknown)}")
     # Columns the row leaves out are NULL, as an INSERT naming only the others would leave them.
     _INSERT_INFO.run(conn, [{name: row.get(name) for name in COLUMN_NAMES}])
-    rid = row["request_id"]
+    _insert_children(conn, row["request_id"], tags, metadata)
+
+
+def _insert_children(conn: Connection, rid: str, tags: dict[str, str],
+                     metadata: dict[str, str]) -> None:
     if tags:
         _INSERT_TAG.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in tags.items()])
     if metadata:
         _INSERT_METADATA.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in metadata.items()])
+
+
+# Span ingest's insert of a trace it has not seen: PostgreSQL and SQLite skip a row that a
+# concurrent transaction inserted first (ON CONFLICT DO NOTHING, told by the row count), so the
+# transaction needs no savepoint around it (two round trips on PostgreSQL).
+_INSERT_NEW_INFO = Prepared(lambda dialect: dialect_insert(dialect, trace_info).values(
+    {name: bindparam(name) for name in COLUMN_NAMES}).on_conflict_do_nothing(
+        index_elements=["request_id"]))
+_SKIPS_CONFLICTS = ("postgresql", "sqlite")
+
+
+def insert_new_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
+                     metadata: dict[str, str]) -> bool:
+    """insert_trace for a trace that a concurrent transaction may insert first: False, with
+    nothing written and the transaction still usable, when the trace exists."""
+    if conn.dialect.name not in _SKIPS_CONFLICTS:
+        try:
+            with conn.begin_nested():  # a failed insert must leave the transaction usable
+                insert_trace(conn, row, tags, metadata)
+        except IntegrityError:
+            return False
+        return True
+    unknown = row.keys() - set(COLUMN_NAMES)
+    if unknown:
+        raise ValueError(f"not columns of trace_info: {sorted(unknown)}")
+    if not _INSERT_NEW_INFO.count(conn, **{name: row.get(name) for name in COLUMN_NAMES}):
+        return False
+    _insert_children(conn, row["request_id"], tags, metadata)
+    return True
 
 
 _DELETE_TAG = Prepared(lambda _dialect: delete(trace_tags).where(
