@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 # SQL has no infinity: MLflow stores +-inf as the largest finite doubles, and NaN as 0 with
 # is_nan set. trackd keeps exactly that representation, so both servers read the same rows.
 MAX_DOUBLE = 1.7976931348623157e308
+isfinite = math.isfinite
 
 
 def metric_value_out(value: float) -> float | str:
@@ -18,6 +20,23 @@ def metric_value_out(value: float) -> float | str:
     if math.isnan(value):
         return "NaN"
     return "Infinity" if value > 0 else "-Infinity"
+
+
+def history_json(key: str, rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``get-history``'s points from stored ``(timestamp, step, value, is_nan)`` rows, as
+    ``Metric(...).to_json()`` would write them: one comprehension instead of a Metric and two
+    calls per point (a 25,000-point page spent more here than in encoding the JSON)."""
+    return [
+        {
+            "key": key,
+            # Stored values are finite unless the row is a NaN; the general mapping is kept
+            # for infinities that a database outside MLflow's own writes may hold.
+            "value": "NaN" if nan else value if isfinite(value) else metric_value_out(value),
+            "timestamp": ts,
+            "step": step,
+        }
+        for ts, step, value, nan in rows
+    ]
 
 
 def to_stored(value: float) -> tuple[float, bool]:
