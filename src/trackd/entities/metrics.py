@@ -48,7 +48,7 @@ def to_stored(value: float) -> tuple[float, bool]:
     return value, False
 
 
-def from_stored(value: float, is_nan: bool) -> float:
+def from_stored(value: float, is_nan: int) -> float:  # bool, or 0/1 from the driver
     return math.nan if is_nan else value
 
 

@@ -160,7 +160,8 @@ def load_runs_json(conn: Connection, run_ids: Sequence[str]) -> list[dict[str, A
     datas: dict[str, dict[str, Any]] = {}
     found: dict[str, dict[str, Any]] = {}
     for row in sql.info.all_for_ids(conn, ids):
-        datas[row[0]] = data = {}
+        data: dict[str, Any] = {}
+        datas[row[0]] = data
         found[row[0]] = {"info": RunInfo(*row).to_json(), "data": data}
     if not found:
         return []
