@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trackd.api.router import Call
-from trackd.entities.metrics import from_stored, metric_value_out
+from trackd.entities.metrics import history_json
 from trackd.service import validation as v
 from trackd.service.metrics import MAX_SAMPLES_PER_RUN
 
@@ -21,16 +21,7 @@ async def get_history(call: Call) -> dict[str, Any]:
     )
     out: dict[str, Any] = {}
     if points:
-        key = f.string("metric_key")
-        out["metrics"] = [
-            {
-                "key": key,
-                "value": metric_value_out(from_stored(v, nan)),
-                "timestamp": ts,
-                "step": step,
-            }
-            for ts, step, v, nan in points
-        ]
+        out["metrics"] = history_json(f.string("metric_key"), points)
     if token:
         out["next_page_token"] = token
     return out

@@ -39,7 +39,7 @@ async def get(call: Call) -> dict[str, Any]:
 
 async def search(call: Call) -> dict[str, Any]:
     f = await call.fields()
-    runs, token = await call.services.runs.search(
+    runs, token = await call.services.runs.search_json(
         f.string_list("experiment_ids"),
         f.string("filter"),
         f.enum("run_view_type", VIEW_TYPES, default="ACTIVE_ONLY"),
@@ -49,7 +49,7 @@ async def search(call: Call) -> dict[str, Any]:
     )
     out: dict[str, Any] = {}
     if runs:
-        out["runs"] = [r.to_json() for r in runs]
+        out["runs"] = runs
     if token:
         out["next_page_token"] = token
     return out

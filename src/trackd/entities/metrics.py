@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 # SQL has no infinity: MLflow stores +-inf as the largest finite doubles, and NaN as 0 with
 # is_nan set. trackd keeps exactly that representation, so both servers read the same rows.
 MAX_DOUBLE = 1.7976931348623157e308
+isfinite = math.isfinite
 
 
 def metric_value_out(value: float) -> float | str:
@@ -20,6 +22,23 @@ def metric_value_out(value: float) -> float | str:
     return "Infinity" if value > 0 else "-Infinity"
 
 
+def history_json(key: str, rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``get-history``'s points from stored ``(timestamp, step, value, is_nan)`` rows, as
+    ``Metric(...).to_json()`` would write them: one comprehension instead of a Metric and two
+    calls per point (a 25,000-point page spent more here than in encoding the JSON)."""
+    return [
+        {
+            "key": key,
+            # Stored values are finite unless the row is a NaN; the general mapping is kept
+            # for infinities that a database outside MLflow's own writes may hold.
+            "value": "NaN" if nan else value if isfinite(value) else metric_value_out(value),
+            "timestamp": ts,
+            "step": step,
+        }
+        for ts, step, value, nan in rows
+    ]
+
+
 def to_stored(value: float) -> tuple[float, bool]:
     """(value, is_nan) as the metrics tables hold them."""
     if math.isnan(value):
@@ -29,7 +48,7 @@ def to_stored(value: float) -> tuple[float, bool]:
     return value, False
 
 
-def from_stored(value: float, is_nan: bool) -> float:
+def from_stored(value: float, is_nan: int) -> float:  # bool, or 0/1 from the driver
     return math.nan if is_nan else value
 
 

@@ -95,17 +95,22 @@ class Run:
             data["params"] = tags_json(self.params)
         if self.tags:
             data["tags"] = tags_json(self.tags)
+        out: dict[str, Any] = {"info": self.info.to_json(), "data": data,
+                               "inputs": self.inputs_json()}
+        if with_outputs:
+            out["outputs"] = self.outputs_json()
+        return out
+
+    def inputs_json(self) -> dict[str, Any]:
         inputs: dict[str, Any] = {}
         if self.dataset_inputs:
             inputs["dataset_inputs"] = [d.to_json() for d in self.dataset_inputs]
         if self.model_inputs:
             inputs["model_inputs"] = [{"model_id": m} for m in self.model_inputs]
-        out: dict[str, Any] = {"info": self.info.to_json(), "data": data, "inputs": inputs}
-        if with_outputs:
-            outputs: dict[str, Any] = {}
-            if self.model_outputs:
-                outputs["model_outputs"] = [
-                    {"model_id": m, "step": s} for m, s in self.model_outputs
-                ]
-            out["outputs"] = outputs
-        return out
+        return inputs
+
+    def outputs_json(self) -> dict[str, Any]:
+        outputs: dict[str, Any] = {}
+        if self.model_outputs:
+            outputs["model_outputs"] = [{"model_id": m, "step": s} for m, s in self.model_outputs]
+        return outputs

@@ -80,7 +80,7 @@ async def search_runs(_root: Any, info: GraphQLResolveInfo, input: Input | None 
     readable = await _readable_experiments(ctx, data, "run")
     if readable is None:
         return None
-    runs, token = await ctx.services.runs.search(
+    runs, token = await ctx.services.runs.search_json(
         readable,
         data.get("filter"),
         data.get("runViewType") or "ACTIVE_ONLY",
@@ -88,7 +88,7 @@ async def search_runs(_root: Any, info: GraphQLResolveInfo, input: Input | None 
         [str(o) for o in data.get("orderBy") or []],
         data.get("pageToken"),
     )
-    return {"runs": [r.to_json() for r in runs], "next_page_token": token or ""}
+    return {"runs": runs, "next_page_token": token or ""}
 
 
 async def run_experiment(run: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:

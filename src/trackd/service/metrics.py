@@ -58,7 +58,8 @@ class MetricService:
             rows = store.history(conn, run_id, key, limit=limit, after=after)
             if max_results is not None and len(rows) > max_results:
                 rows = rows[:max_results]
-                return rows, _encode_position(rows[-1])
+                ts, step, value, is_nan = rows[-1]
+                return rows, _encode_position((ts, step, value, bool(is_nan)))
             return rows, None
 
         return await self.db.read(work)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -23,8 +23,10 @@ from trackd.store import inputs as inputs_store
 from trackd.store import metrics as metric_store
 from trackd.store import runs as store
 from trackd.store.database import Database
-from trackd.store.runs_load import load_runs
+from trackd.store.runs_load import load_runs, load_runs_json
 from trackd.store.runs_search import search_run_ids
+
+T = TypeVar("T")
 
 RUN_NAME_TAG = "mlflow.runName"
 _INT64_MAX = 2**63 - 1
@@ -183,14 +185,41 @@ class RunService:
         order_by: Sequence[str],
         page_token: str | None,
     ) -> tuple[list[Run], str | None]:
+        return await self._search(load_runs, experiment_ids, filter_string, view_type,
+                                  max_results, order_by, page_token)
+
+    async def search_json(
+        self,
+        experiment_ids: Sequence[object],
+        filter_string: str | None,
+        view_type: str,
+        max_results: int | None,
+        order_by: Sequence[str],
+        page_token: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """``search`` with the runs already as MLflow's JSON (``Run.to_json()``), built from
+        the rows without entities: the API's page of 100 runs spends less than half the time."""
+        return await self._search(load_runs_json, experiment_ids, filter_string, view_type,
+                                  max_results, order_by, page_token)
+
+    async def _search(
+        self,
+        load: Callable[[Connection, list[str]], list[T]],
+        experiment_ids: Sequence[object],
+        filter_string: str | None,
+        view_type: str,
+        max_results: int | None,
+        order_by: Sequence[str],
+        page_token: str | None,
+    ) -> tuple[list[T], str | None]:
         ids = [v.parse_experiment_id(e) for e in experiment_ids]
         query = parse_search("runs", filter_string, order_by, max_results)
 
-        def work(conn: Connection) -> tuple[list[Run], str | None]:
+        def work(conn: Connection) -> tuple[list[T], str | None]:
             run_ids, token = search_run_ids(
                 conn, ids, query.clauses, view_type, query.order_by, query.limit, page_token
             )
-            return load_runs(conn, run_ids), token
+            return load(conn, run_ids), token
 
         return await self.db.read(work)
 

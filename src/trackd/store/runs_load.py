@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, any_, bindparam, literal_column, or_, select
 
-from trackd.entities.metrics import Metric, from_stored
+from trackd.entities.metrics import Metric, from_stored, isfinite, metric_value_out
 from trackd.entities.runs import Dataset, DatasetInput, Run, RunInfo
 from trackd.store.prepared import Prepared
 from trackd.store.tables import datasets, input_tags, inputs, latest_metrics, params, runs, tags
@@ -44,6 +44,8 @@ INFO_COLUMNS = (
 )
 _by_key = attrgetter("key")
 _first = itemgetter(0)
+_second = itemgetter(1)
+_NO_INFO = RunInfo("", 0, None, None, None, None, None, None, None)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,67 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         run.tags.sort(key=_first)
     _load_io(conn, sql, found, present)
     return [found[i] for i in ids if i in found]
+
+
+def load_runs_json(conn: Connection, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """``[run.to_json() for run in load_runs(conn, run_ids)]``, built straight from the driver's
+    rows: a search page holds some 3,500 params, metrics and tags, and making an entity of
+    each only to turn it into a dict again was a third of the page's Python time."""
+    if not run_ids:
+        return []
+    sql = _statements(conn.dialect.name)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # see load_runs
+    ids = list(run_ids)
+    datas: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
+    for row in sql.info.all_for_ids(conn, ids):
+        data: dict[str, Any] = {}
+        datas[row[0]] = data
+        found[row[0]] = {"info": RunInfo(*row).to_json(), "data": data}
+    if not found:
+        return []
+    present = list(found)
+    # Children come in the database's order; one stable sort of the page by key gives every
+    # run its children by key (code point order, as load_runs sorts them).
+    metrics = sql.metrics.all_for_ids(conn, present)
+    metrics.sort(key=_second)
+    by_run = _lists(present)
+    for run_id, key, value, ts, step, is_nan in metrics:
+        by_run[run_id].append({
+            "key": key,
+            "value": "NaN" if is_nan else value if isfinite(value) else metric_value_out(value),
+            "timestamp": ts or 0,
+            "step": step,
+        })
+    _attach(datas, "metrics", by_run)
+    for name, statement in (("params", sql.params), ("tags", sql.tags)):
+        rows = statement.all_for_ids(conn, present)
+        rows.sort(key=_second)
+        by_run = _lists(present)
+        for run_id, key, value in rows:
+            by_run[run_id].append({"key": key, "value": value if value is not None else ""})
+        _attach(datas, name, by_run)
+    # Inputs and outputs are rare (most runs have none): the entities' own JSON serves.
+    runs = {run_id: Run(_NO_INFO) for run_id in present}
+    _load_io(conn, sql, runs, {"ids": present})
+    for run_id, run in runs.items():
+        out = found[run_id]
+        out["inputs"] = run.inputs_json()
+        out["outputs"] = run.outputs_json()
+    return [found[i] for i in ids if i in found]
+
+
+def _lists(run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    return {run_id: [] for run_id in run_ids}
+
+
+def _attach(
+    datas: dict[str, dict[str, Any]], name: str, by_run: dict[str, list[dict[str, Any]]]
+) -> None:
+    for run_id, items in by_run.items():
+        if items:
+            datas[run_id][name] = items
 
 
 def _load_io(
