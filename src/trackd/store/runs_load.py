@@ -208,6 +208,10 @@ def _attach(
             datas[run_id][name] = items
 
 
+def _dataset_order(entry: DatasetInput) -> tuple[str, str]:
+    return (entry.dataset.name, entry.dataset.digest)
+
+
 def _load_io(
     conn: Connection, sql: _Statements, found: dict[str, Run], present: dict[str, list[str]]
 ) -> None:
@@ -220,6 +224,12 @@ def _load_io(
         dataset_inputs[input_uuid] = entry
         found[run_id].dataset_inputs.append(entry)
     if dataset_inputs:
+        # The inputs table keeps no logging order and the databases return a run's datasets in
+        # whatever order their plan gives (PostgreSQL's differs between one run and a page):
+        # by name and digest, so runs/get and every search page agree.
+        for run in found.values():
+            if len(run.dataset_inputs) > 1:
+                run.dataset_inputs.sort(key=_dataset_order)
         for input_uuid, name, value in sql.input_tags.all_for_ids(conn, list(dataset_inputs)):
             dataset_inputs[input_uuid].tags.append((name, value))
         for entry in dataset_inputs.values():
