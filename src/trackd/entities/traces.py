@@ -11,6 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from trackd.errors import invalid_parameter
@@ -94,9 +95,16 @@ def timestamp_json(ms: int) -> str:
     # A time beyond protobuf's range (stored by another server) is shown at the range's end,
     # rather than failing every page that lists its trace.
     ms = min(max(ms, MIN_TIMESTAMP_MS), MAX_TIMESTAMP_MS)
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    moment = _second_json(ms // 1000)
     fraction = ms % 1000
     return f"{moment}.{fraction:03d}Z" if fraction else f"{moment}Z"
+
+
+@lru_cache(maxsize=4096)
+def _second_json(seconds: int) -> str:
+    # Every trace of a search page or batchGet writes its start time; strftime costs more
+    # than the rest of a trace's info, and a page's traces often share their seconds.
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def duration_json(ms: int) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from trackd.entities.spans import otlp_json
+from trackd.entities.spans import AttributeMemo, SpanJson, otlp_fragment
 from trackd.entities.traces import (
     ARTIFACT_LOCATION_TAG,
     INFO_FINALIZED_METADATA,
@@ -297,15 +297,16 @@ class TraceService:
         return infos, token
 
     async def get_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[TraceInfo,
-                                                                            list[dict[str, Any]]]]:
+                                                                            list[SpanJson]]]:
         """Traces with the spans the database holds for them (``traces/get``, ``batchGet``);
         unknown ids are left out. Traces whose spans are artifacts come back without spans:
         clients read those from the trace's artifact location."""
 
-        def work(conn: Connection) -> list[tuple[TraceInfo, list[dict[str, Any]]]]:
+        def work(conn: Connection) -> list[tuple[TraceInfo, list[SpanJson]]]:
             rows = store.load_rows(conn, trace_ids)
             contents = span_store.contents_by_trace(conn, [r[0]["request_id"] for r in rows])
-            return [(info, [otlp_json(c) for c in contents[info.trace_id]])
+            memo: AttributeMemo = {}
+            return [(info, [otlp_fragment(c, memo) for c in contents[info.trace_id]])
                     for info in _with_assessments(conn, rows)]
 
         return await self.db.read(work)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from trackd.entities.assessments import Assessment, aggregate
+from trackd.store.prepared import Prepared, one_of
 
 _a = sa.table(
     "assessments",
@@ -80,24 +81,34 @@ def get(conn: Connection, trace_id: str, assessment_id: str) -> Assessment | Non
     return found[trace_id][0] if found[trace_id] else None
 
 
+# A trace read (``batchGet``, ``traces/get``, a search page) loads its traces' assessments in
+# one statement compiled once, not built per request (that cost as much as the query).
+_BY_TRACES = Prepared(lambda dialect: sa.select(*_READ).where(one_of(dialect, _C.trace_id))
+                      .order_by(_C.created_timestamp, _C.assessment_id))
+
+
 def by_trace(conn: Connection, trace_ids: Sequence[str],
              assessment_id: str | None = None) -> dict[str, list[Assessment]]:
     """Each trace's assessments, oldest first."""
     out: dict[str, list[Assessment]] = {i: [] for i in trace_ids}
     if not trace_ids:
         return out
-    query = sa.select(*_READ).where(_C.trace_id.in_(list(trace_ids)))
-    if assessment_id is not None:
-        query = query.where(_C.assessment_id == assessment_id)
-    for r in conn.execute(query.order_by(_C.created_timestamp, _C.assessment_id)):
-        out[r.trace_id].append(Assessment(
-            assessment_id=r.assessment_id, trace_id=r.trace_id, name=r.name,
-            kind=r.assessment_type, value=json.loads(r.value),
-            source_type=r.source_type, source_id=r.source_id,
-            created_ms=int(r.created_timestamp), updated_ms=int(r.last_updated_timestamp),
-            valid=bool(r.valid), error=json.loads(r.error) if r.error else None,
-            rationale=r.rationale,
-            metadata=json.loads(r.assessment_metadata) if r.assessment_metadata else None,
-            span_id=r.span_id, run_id=r.run_id, overrides=r.overrides,
+    if assessment_id is None:
+        rows: Any = _BY_TRACES.all_for_ids(conn, list(dict.fromkeys(trace_ids)))
+    else:
+        rows = conn.execute(sa.select(*_READ).where(
+            _C.trace_id.in_(list(trace_ids)), _C.assessment_id == assessment_id)
+            .order_by(_C.created_timestamp, _C.assessment_id))
+    for (found_id, trace_id, name, kind, value, error, created, updated, source_type, source_id,
+         run_id, span_id, rationale, overrides, valid, metadata) in rows:
+        out[trace_id].append(Assessment(
+            assessment_id=found_id, trace_id=trace_id, name=name,
+            kind=kind, value=json.loads(value),
+            source_type=source_type, source_id=source_id,
+            created_ms=int(created), updated_ms=int(updated),
+            valid=bool(valid), error=json.loads(error) if error else None,
+            rationale=rationale,
+            metadata=json.loads(metadata) if metadata else None,
+            span_id=span_id, run_id=run_id, overrides=overrides,
         ))
     return out

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, String, any_, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
@@ -254,3 +254,14 @@ def _execute(conn: Connection, cursor: Any, sql: str, params: Any, many: bool = 
         raise DBAPIError.instance(
             sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
         ) from exc
+
+
+def one_of(dialect: str, column: Any) -> Any:
+    """``column`` is one of the ``ids`` bound at run time (``Prepared.all_for_ids``): an
+    expanding ``IN``, or on PostgreSQL ``= ANY(array)``, one parameter the server parses once
+    whatever the number of ids."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # only PostgreSQL servers load it
+
+        return column == any_(bindparam("ids", type_=ARRAY(String)))
+    return column.in_(bindparam("ids", expanding=True))
