@@ -184,7 +184,9 @@ class Prepared:
         cursor = _cursor(conn)
         try:
             _execute(conn, cursor, sql, params)
-            return cursor.fetchall()  # type: ignore[no-any-return]
+            # A list whatever the driver: mysqlclient's fetchall gives a tuple, and callers sort
+            # the rows in place.
+            return list(cursor.fetchall())
         finally:
             cursor.close()
 
@@ -202,7 +204,7 @@ class Prepared:
         cursor = raw.cursor(binary=True) if binary else raw.cursor()  # type: ignore[union-attr]
         try:
             _execute(conn, cursor, compiled.sql, _params(compiled, values))
-            return cursor.fetchall()  # type: ignore[no-any-return]
+            return list(cursor.fetchall())
         finally:
             cursor.close()
 
