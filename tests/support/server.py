@@ -216,6 +216,10 @@ def _server_env() -> dict[str, str]:
     ):
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"
+    # mlflow server's job runner (scorer and prompt-optimization jobs, which trackd does not
+    # run) is a second process importing all of mlflow plus its workers: ~11 s of CPU on every
+    # start, half of the suite's mlflow start-ups on 2 cores. No test submits a job.
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     return env
 
 
