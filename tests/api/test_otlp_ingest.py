@@ -5,6 +5,7 @@ half-written."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import uuid
@@ -242,3 +243,71 @@ def test_nothing_half_written(api: Any, exp: str) -> None:
     status, _ = api.get(f"{V3}/traces/tr-{fresh}")
     assert status == 404
     assert [s["name"] for s in _spans(api, "tr-" + taken)] == ["r"]
+
+
+def _whole_trace(trace: str, root: str) -> dict[str, Any]:
+    """A trace as a collector sends it: root and children in one export, with everything a
+    trace takes from its spans (tags, previews, usage, session, user, resource, a model)."""
+    return _export(
+        _span(trace, root, "agent", attrs={
+            "mlflow.spanType": _s('"AGENT"'), "mlflow.spanInputs": _s('{"q": "hi"}'),
+            "mlflow.spanOutputs": _s('"HI"'), "mlflow.traceTag.team": _s('"search"'),
+            "session.id": _s("s-1"), "user.id": _s("u-9")}),
+        _span(trace, "0" * 15 + "1", "llm", parent=root, start=T0 + 1_000_000,
+              end=T0 + 30_000_000, attrs={
+                  "mlflow.spanType": _s('"LLM"'), "mlflow.llm.model": _s('"gpt-x"'),
+                  "mlflow.llm.cost": _s('{"input_cost": 0.5, "total_cost": 0.75}'),
+                  "mlflow.chat.tokenUsage": _s(json.dumps(
+                      {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}))}),
+        _span(trace, "0" * 15 + "2", "tool", parent=root, start=T0 + 2_000_000, end=None),
+        resource={"service.name": _s("svc")})
+
+
+def _as_stored(api: Any, trace_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A trace's info and spans as served, with what differs between two traces of the same
+    content (their ids, the artifact location naming the id) taken out."""
+    info = dict(_info(api, trace_id))
+    short = trace_id[len("tr-"):]
+    text = json.dumps([info, _spans(api, trace_id)], sort_keys=True)
+    text = text.replace(trace_id, "TRACE").replace(short, "HEX")
+    text = text.replace(base64.b64encode(bytes.fromhex(short)).decode(), "B64")
+    out_info, spans = json.loads(text)
+    out_info.pop("request_time", None)
+    return out_info, spans
+
+
+def test_whole_traces_are_stored_as_the_general_path_stores_them(api: Any, exp: str) -> None:
+    """After an experiment's first export, a new trace that comes whole (root and children in
+    one export) is written by one guarded statement (trackd.store.trace_ingest): same stored
+    trace as the general path, and the general path's answers when the guard does not hold."""
+    first, second, root = _hex(16), _hex(16), "0" * 15 + "a"
+    assert _post(api, _whole_trace(first, root), exp).status_code == 200  # general path
+    assert _post(api, _whole_trace(second, root), exp).status_code == 200  # whole-trace path
+    assert _as_stored(api, "tr-" + second) == _as_stored(api, "tr-" + first)
+    info = _info(api, "tr-" + second)
+    assert info["state"] == "OK" and info["tags"]["team"] == "search"
+    assert json.loads(info["trace_metadata"]["mlflow.trace.tokenUsage"])["total_tokens"] == 7
+    assert len(_spans(api, "tr-" + second)) == 3
+    # Sent again whole: the trace exists, so its spans are replaced, as before.
+    again = _whole_trace(second, root)
+    again["resourceSpans"][0]["scopeSpans"][0]["spans"][2]["name"] = "tool-renamed"
+    assert _post(api, again, exp).status_code == 200
+    assert {s["name"] for s in _spans(api, "tr-" + second)} == {"agent", "llm", "tool-renamed"}
+    # A whole trace whose id another experiment holds: refused, nothing written.
+    other = api.new_experiment(f"otlp-other-{uuid.uuid4().hex[:8]}")
+    assert _post(api, _whole_trace(_hex(16), root), other).status_code == 200
+    fresh = _hex(16)
+    body = _whole_trace(fresh, root)
+    body["resourceSpans"].append(_whole_trace(second, root)["resourceSpans"][0])
+    assert "another experiment" in _refused(_post(api, body, other), 400,
+                                            "INVALID_PARAMETER_VALUE")
+    assert api.get(f"{V3}/traces/tr-{fresh}")[0] == 404
+    # The experiment deleted after it was seen active: refused as before, nothing written.
+    api.ok("POST", "experiments/delete", {"experiment_id": exp})
+    late = _hex(16)
+    assert "active" in _refused(_post(api, _whole_trace(late, root), exp), 400,
+                                "INVALID_PARAMETER_VALUE")
+    assert api.get(f"{V3}/traces/tr-{late}")[0] == 404
+    api.ok("POST", "experiments/restore", {"experiment_id": exp})
+    assert _post(api, _whole_trace(late, root), exp).status_code == 200
+    assert len(_spans(api, "tr-" + late)) == 3

@@ -146,13 +146,16 @@ INLINE_DECODE_BYTES = 64 * 1024
 async def otlp_ingest(call: Call) -> Any:
     """``POST /v1/traces``: an OTLP/HTTP trace export (protobuf or JSON, maybe compressed), its
     spans stored in MLflow's spans table; answered as OTLP answers, in the request's encoding."""
-    headers = call.request.headers
+    # The four headers this reads, from the raw list (no header map: exports are a hot path);
+    # of a header sent twice the first counts, as in Starlette's header map.
+    headers = {key.decode(): value.decode("latin-1")
+               for key, value in reversed(call.scope["headers"]) if key in _OTLP_HEADERS}
     content_type = headers.get("content-type", "")
     media_type = content_type.split(";")[0].strip().lower()
     if media_type not in otlp.MEDIA_TYPES:
         raise invalid_parameter(f"Invalid Content-Type: {content_type or '(none)'}. Expected: "
                                 "application/x-protobuf or application/json")
-    body = await call.request.body()
+    body = await call.body()
     encoding = headers.get("content-encoding")
     # Decoding a large export is CPU work: off the event loop, so other requests go on. A small
     # one (the official client sends each span as it ends) takes less than the hop to a thread.
@@ -165,6 +168,10 @@ async def otlp_ingest(call: Call) -> Any:
     if media_type == "application/json":
         return {}
     return Response(b"", media_type="application/x-protobuf")  # an empty ExportTraceServiceResponse
+
+
+_OTLP_HEADERS = frozenset({b"content-type", b"content-encoding", b"x-mlflow-experiment-id",
+                           b"x-mlflow-run-id"})
 
 
 def _decode_export(body: bytes, encoding: str | None, media_type: str) -> list[otlp.SpanRow]:

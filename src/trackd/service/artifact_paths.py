@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from trackd.artifacts.paths import check_location
+
+# The same few roots (each experiment's location) are joined onto for every run and every
+# trace: checking one parses it, which cost more than the rest of a trace's tags. A root that
+# fails the check raises every time (lru_cache keeps only results).
+_checked_root = functools.lru_cache(maxsize=1024)(check_location)
 
 
 def join_uri(root: str, *parts: str) -> str:
@@ -13,7 +20,7 @@ def join_uri(root: str, *parts: str) -> str:
     (:func:`check_location`): appending to a URI that has a query or fragment would not extend
     its path, so such a root is refused (400) rather than extended.
     """
-    out = check_location(root)
+    out = _checked_root(root)
     for part in parts:
         part = part.strip("/")
         if not part:

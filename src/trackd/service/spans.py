@@ -30,7 +30,7 @@ from trackd.entities.traces import (
     TOKEN_USAGE_METADATA,
     promoted_columns,
 )
-from trackd.errors import invalid_parameter
+from trackd.errors import MlflowError, invalid_parameter
 from trackd.service import validation as v
 from trackd.service.clock import now_ms
 from trackd.service.experiments import check_active_experiment
@@ -39,6 +39,7 @@ from trackd.service.runs import require_run
 from trackd.service.span_costs import batch_cost, stored_cost
 from trackd.service.traces import trace_location
 from trackd.store import spans as span_store
+from trackd.store import trace_ingest
 from trackd.store import traces as store
 from trackd.store.database import Database
 
@@ -56,6 +57,9 @@ _RESERVED_TAGS = (SPANS_LOCATION_TAG, ARTIFACT_LOCATION_TAG)
 class SpanIngestService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # experiment id -> the artifact location it had when last checked active. Only a
+        # guess: the whole-trace insert writes nothing unless the database still agrees.
+        self._locations: dict[int, str | None] = {}
 
     async def ingest(self, experiment_header: str | None, run_id: str | None,
                      rows: Sequence[SpanRow]) -> int:
@@ -72,12 +76,14 @@ class SpanIngestService:
         by_trace = {trace_id: list(spans.values()) for trace_id, spans in unique.items()}
 
         def work(conn: Connection) -> int:
-            artifact_root = check_active_experiment(conn, experiment_id) or ""
+            experiment = _Experiment(conn, experiment_id, self._locations)
             finished = []
             for trace_id, spans in by_trace.items():
                 root = next((s for s in spans if s.parent_span_id is None), None)
-                if not _create(conn, experiment_id, trace_id, spans, root, artifact_root):
-                    _extend(conn, experiment_id, trace_id, spans, root, artifact_root)
+                if not (_insert_whole(conn, experiment, trace_id, spans, root)
+                        or _create(conn, experiment_id, trace_id, spans, root,
+                                   experiment.root())):
+                    _extend(conn, experiment_id, trace_id, spans, root, experiment.root())
                 if root is not None:
                     finished.append(trace_id)
             if run_id and finished:
@@ -88,6 +94,70 @@ class SpanIngestService:
         return await self.db.write(work)
 
 
+class _Experiment:
+    """The experiment an export writes to. Checked (active? its artifact location?) at most
+    once per request, and only when the general path needs it; the location found is
+    remembered for later requests' whole-trace inserts, which verify it as they write."""
+
+    def __init__(self, conn: Connection, experiment_id: int,
+                 locations: dict[int, str | None]) -> None:
+        self.conn = conn
+        self.id = experiment_id
+        self.locations = locations
+        self._root: str | None = None
+
+    def assumed_location(self) -> tuple[bool, str | None]:
+        """(known, location): whether an earlier request found the experiment active."""
+        if self.id in self.locations:
+            return True, self.locations[self.id]
+        return False, None
+
+    def root(self) -> str:
+        """The artifact location, the experiment checked active (MLflow's errors if not)."""
+        if self._root is None:
+            try:
+                location = check_active_experiment(self.conn, self.id)
+            except MlflowError:
+                self.locations.pop(self.id, None)
+                raise
+            self.locations[self.id] = location
+            self._root = location or ""
+        return self._root
+
+
+def _insert_whole(conn: Connection, experiment: _Experiment, trace_id: str,
+                  spans: list[SpanRow], root: SpanRow | None) -> bool:
+    """A trace that looks new and whole (its root and other spans in this export, an
+    experiment already seen active): written in one go (trackd.store.trace_ingest) when the
+    database agrees. False when it did not: nothing was written, the general path follows."""
+    known, location = experiment.assumed_location()
+    if (not known or root is None or len(spans) < 2 or len(spans) > trace_ingest.MAX_SPANS
+            or conn.dialect.name not in trace_ingest.DIALECTS):
+        return False
+    columns, tags, metadata = _new_trace(experiment.id, trace_id, spans, root, location or "")
+    outcome = trace_ingest.insert_whole_trace(conn, experiment.id, location, columns, tags,
+                                              metadata, spans)
+    if outcome is trace_ingest.Outcome.UNCHECKED:
+        experiment.locations.pop(experiment.id, None)
+    return outcome is trace_ingest.Outcome.WRITTEN
+
+
+def _new_trace(experiment_id: int, trace_id: str, spans: list[SpanRow], root: SpanRow | None,
+               artifact_root: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """A new trace's columns, tags and metadata, from the spans in hand."""
+    columns: dict[str, Any] = {"request_id": trace_id, "experiment_id": experiment_id,
+                               "timestamp_ms": min(s.start_ns for s in spans) // 1_000_000,
+                               "status": "IN_PROGRESS"}
+    tags = {SPANS_LOCATION_TAG: "TRACKING_STORE",
+            ARTIFACT_LOCATION_TAG: trace_location(artifact_root, trace_id)}
+    metadata: dict[str, str] = {}
+    if root is not None:
+        columns |= _root_columns(root)
+        tags |= _root_tags(root)
+        metadata = _root_metadata(spans, _batch_usage(spans)) | batch_cost(spans)
+    return {**columns, **promoted_columns(metadata)}, tags, metadata
+
+
 def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[SpanRow],
             root: SpanRow | None, artifact_root: str) -> bool:
     """A trace seen for the first time: its row (whole, from these spans) and its spans, in
@@ -96,18 +166,9 @@ def _create(conn: Connection, experiment_id: int, trace_id: str, spans: list[Spa
     looking and inserting, and the two must take turns)."""
     owner = store.experiment_of(conn, trace_id, lock=True)
     if owner is None:
-        columns: dict[str, Any] = {"request_id": trace_id, "experiment_id": experiment_id,
-                                   "timestamp_ms": min(s.start_ns for s in spans) // 1_000_000,
-                                   "status": "IN_PROGRESS"}
-        tags = {SPANS_LOCATION_TAG: "TRACKING_STORE",
-                ARTIFACT_LOCATION_TAG: trace_location(artifact_root, trace_id)}
-        metadata: dict[str, str] = {}
-        if root is not None:
-            columns |= _root_columns(root)
-            tags |= _root_tags(root)
-            metadata = _root_metadata(spans, _batch_usage(spans)) | batch_cost(spans)
-        if store.insert_new_trace(conn, {**columns, **promoted_columns(metadata)}, tags,
-                                  metadata):
+        columns, tags, metadata = _new_trace(experiment_id, trace_id, spans, root,
+                                             artifact_root)
+        if store.insert_new_trace(conn, columns, tags, metadata):
             span_store.insert_spans(conn, experiment_id, spans)
             return True
         owner = store.experiment_of(conn, trace_id, lock=True)

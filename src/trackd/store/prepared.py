@@ -258,6 +258,12 @@ def _execute(conn: Connection, cursor: Any, sql: str, params: Any, many: bool = 
         ) from exc
 
 
+def execute_raw(conn: Connection, cursor: Any, sql: str, params: Any) -> None:
+    """Run driver SQL written for ``cursor``'s placeholder style, errors raised as SQLAlchemy's
+    (for statements built by hand, not from a Core statement)."""
+    _execute(conn, cursor, sql, params)
+
+
 def one_of(dialect: str, column: Any) -> Any:
     """``column`` is one of the ``ids`` bound at run time (``Prepared.all_for_ids``): an
     expanding ``IN``, or on PostgreSQL ``= ANY(array)``, one parameter the server parses once

@@ -8,6 +8,7 @@ and MLflow's business.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam
@@ -33,14 +34,14 @@ _spans = sa.table(
     sa.column("model_name"),
     sa.column("model_provider"),
 )
-_WRITTEN = ("trace_id", "experiment_id", "span_id", "parent_span_id", "name", "type", "status",
+WRITTEN = ("trace_id", "experiment_id", "span_id", "parent_span_id", "name", "type", "status",
             "start_time_unix_nano", "end_time_unix_nano", "content", "input_cost",
             "output_cost", "total_cost", "model_name", "model_provider")
 # Span ingest is a hot path (the official client exports each span as it ends): its statements
 # are compiled once (trackd.store.prepared), and an export's spans go in as one multi-row insert
 # (SQLite's executemany and pymysql's, which rewrites it into multi-row VALUES, already do).
 _INSERT = Prepared(lambda _dialect: sa.insert(_spans).values(
-    {name: bindparam(name) for name in _WRITTEN}), multi_row=True)
+    {name: bindparam(name) for name in WRITTEN}), multi_row=True)
 _DELETE = Prepared(lambda _dialect: sa.delete(_spans).where(
     _spans.c.trace_id == bindparam("trace_id"), _spans.c.span_id == bindparam("span_id")))
 
@@ -58,11 +59,16 @@ def insert_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) 
     """Store spans of traces that have none stored yet."""
     if not rows:
         return
-    _INSERT.run_tuples(conn, _WRITTEN, [(
+    _INSERT.run_tuples(conn, WRITTEN, span_values(experiment_id, rows))
+
+
+def span_values(experiment_id: int, rows: Sequence[SpanRow]) -> list[tuple[Any, ...]]:
+    """Each span's values in the order of ``WRITTEN``."""
+    return [(
         r.trace_id, experiment_id, r.span_id, r.parent_span_id, r.name, r.type, r.status,
         r.start_ns, r.end_ns, r.content, r.costs.get("input_cost"), r.costs.get("output_cost"),
         r.costs.get("total_cost"), r.model_name, r.model_provider,
-    ) for r in rows])
+    ) for r in rows]
 
 
 def usage_tree(conn: Connection, trace_id: str) -> list[tuple[str, str | None, str]]:

@@ -54,10 +54,10 @@ def insert_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str],
         raise ValueError(f"not columns of trace_info: {sorted(unknown)}")
     # Columns the row leaves out are NULL, as an INSERT naming only the others would leave them.
     _INSERT_INFO.run(conn, [{name: row.get(name) for name in COLUMN_NAMES}])
-    _insert_children(conn, row["request_id"], tags, metadata)
+    insert_children(conn, row["request_id"], tags, metadata)
 
 
-def _insert_children(conn: Connection, rid: str, tags: dict[str, str],
+def insert_children(conn: Connection, rid: str, tags: dict[str, str],
                      metadata: dict[str, str]) -> None:
     if tags:
         _INSERT_TAG.run_tuples(conn, _KEY_VALUE, [(rid, k, v) for k, v in tags.items()])
@@ -90,7 +90,7 @@ def insert_new_trace(conn: Connection, row: dict[str, Any], tags: dict[str, str]
         raise ValueError(f"not columns of trace_info: {sorted(unknown)}")
     if not _INSERT_NEW_INFO.count(conn, **{name: row.get(name) for name in COLUMN_NAMES}):
         return False
-    _insert_children(conn, row["request_id"], tags, metadata)
+    insert_children(conn, row["request_id"], tags, metadata)
     return True
 
 
