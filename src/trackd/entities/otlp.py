@@ -54,7 +54,12 @@ class OtlpError(MlflowError):
     """A body that is not an OTLP trace export; answered 400 like mlflow server."""
 
 
-@dataclass
+# Most spans carry no cost: they share this empty mapping (never written to; a span with a cost
+# gets a dict of its own).
+_NO_COSTS: dict[str, float] = {}
+
+
+@dataclass(slots=True)
 class SpanRow:
     trace_id: str
     span_id: str
@@ -68,7 +73,7 @@ class SpanRow:
     attributes: dict[str, str]  # JSON-encoded values, as stored
     model_name: str | None = None
     model_provider: str | None = None
-    costs: dict[str, float] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=lambda: _NO_COSTS)
     resource: dict[str, Any] = field(default_factory=dict)
 
     def attribute(self, key: str) -> Any:
@@ -207,23 +212,37 @@ def _b64(raw: bytes) -> str:
 
 def span_rows(request: Any) -> list[SpanRow]:
     rows = []
+    traces: dict[bytes, tuple[str, str, str]] = {}  # the spans of an export share trace ids
     for resource_spans in request.resource_spans:
         resource = {kv.key: decode_any(kv.value) for kv in resource_spans.resource.attributes}
         for scope in resource_spans.scope_spans:
             for span in scope.spans:
-                rows.append(_row(span, resource))
+                rows.append(_row(span, resource, traces))
     return rows
 
 
-def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
-    # Each read of a protobuf field builds a new Python object: every field is read once.
-    raw_trace_id, raw_span_id, raw_parent = span.trace_id, span.span_id, span.parent_span_id
-    if len(raw_trace_id) != 16 or len(raw_span_id) != 8:
+def _trace_strings(raw_trace_id: bytes) -> tuple[str, str, str]:
+    """MLflow's trace id, the base64 id for the span JSON, and the request-id attribute."""
+    if len(raw_trace_id) != 16:
         raise OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
                         "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
     trace_id = "tr-" + raw_trace_id.hex()
+    return trace_id, _b64(raw_trace_id), '"' + trace_id + '"'  # json.dumps of hex digits
+
+
+def _row(span: Any, resource: dict[str, Any],
+         traces: dict[bytes, tuple[str, str, str]]) -> SpanRow:
+    # Each read of a protobuf field builds a new Python object: every field is read once.
+    raw_trace_id, raw_span_id, raw_parent = span.trace_id, span.span_id, span.parent_span_id
+    known = traces.get(raw_trace_id)
+    if known is None:
+        known = traces[raw_trace_id] = _trace_strings(raw_trace_id)
+    trace_id, trace_b64, request_id_attribute = known
+    if len(raw_span_id) != 8:
+        raise OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
+                        "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
     attributes = _attributes(span.attributes)
-    attributes[REQUEST_ID_ATTRIBUTE] = '"' + trace_id + '"'  # json.dumps of hex digits
+    attributes[REQUEST_ID_ATTRIBUTE] = request_id_attribute
     # The type column keeps the type the span was sent with; MLflow's translation of other
     # instrumentations' attributes only reaches the stored attributes (and model columns).
     sent_type = attributes.get(SPAN_TYPE_ATTRIBUTE)
@@ -235,7 +254,7 @@ def _row(span: Any, resource: dict[str, Any]) -> SpanRow:
     status_name, status_value = _STATUS.get(status.code, _STATUS[0])
     start, end, name = span.start_time_unix_nano, span.end_time_unix_nano or None, span.name
     text = "".join((
-        '{"trace_id": "', _b64(raw_trace_id), '", "span_id": "', _b64(raw_span_id),
+        '{"trace_id": "', trace_b64, '", "span_id": "', _b64(raw_span_id),
         '", "parent_span_id": ', '"' + _b64(raw_parent) + '"' if raw_parent else "null",
         ', "name": ', _str(name), ', "kind": "', _KINDS.get(span.kind, "SPAN_KIND_INTERNAL"),
         '", "start_time_unix_nano": ', str(start),
