@@ -152,3 +152,12 @@ def test_write_floor_writes_the_bytes_and_cleans_up(tmp_path: Path) -> None:
     folder.mkdir()
     assert write_floor(source, folder)["MB_per_s"] > 0
     assert list(folder.iterdir()) == []
+
+
+def test_trace_search_figures_per_search() -> None:
+    from bench.traces import per_search
+
+    repeated = {"wall_s": 2.0, "server_cpu_s": 0.5, "repeats": 5}
+    assert per_search(repeated, "server_cpu_s") == 0.1
+    assert per_search(repeated, "wall_s") == 0.4
+    assert per_search({"wall_s": 2.0, "server_cpu_s": 0.5}, "server_cpu_s") == 0.5  # older files
