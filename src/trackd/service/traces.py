@@ -60,21 +60,27 @@ MAX_TRACE_LINKS = 100  # traces per link-to-run request (MLflow's limit)
 
 def _with_assessments(conn: Connection, rows: list[Any]) -> list[TraceInfo]:
     """Trace infos from ``store.load_rows`` rows, each with its assessments (as MLflow's
-    trace info carries them)."""
+    trace info carries them). The rows' dicts become the infos' (``load_rows`` makes new ones
+    on every call)."""
     found = assessment_store.by_trace(conn, [r[0]["request_id"] for r in rows])
     infos = []
     for row in rows:
         info = _entity(*row)
-        info.assessments = [a.to_json() for a in found[info.trace_id]]
+        assessments = found[info.trace_id]
+        if assessments:
+            info.assessments = [a.to_json() for a in assessments]
         infos.append(info)
     return infos
 
 
 def _entity(columns: dict[str, Any], tags: dict[str, str], metadata: dict[str, str]) -> TraceInfo:
-    tags = dict(tags)
+    """The info of one ``load_rows`` row, whose tags and metadata dicts it takes over."""
     if columns.get("trace_name") is not None:
         tags[TRACE_NAME_TAG] = columns["trace_name"]
-    return store.to_entity(columns, tags, {**metadata, **restored_metadata(columns)})
+    restored = restored_metadata(columns)
+    if restored:
+        metadata.update(restored)
+    return store.to_entity(columns, tags, metadata)
 
 
 # trace_tags / trace_request_metadata: key VARCHAR(250), value VARCHAR(8000). Keys beyond the
@@ -285,15 +291,15 @@ class TraceService:
         query = fingerprint(ids, filter_string or "", list(order_by))
         offset = read_offset(page_token, query)
 
-        def work(conn: Connection) -> list[TraceInfo]:
+        def work(conn: Connection) -> tuple[list[TraceInfo], bool]:
+            # One id more than the page tells whether another page follows; only the page's
+            # traces are loaded.
             found = traces_search.search_ids(conn, ids, clauses, keys, offset, limit + 1)
-            return _with_assessments(conn, store.load_rows(conn, found))
+            return _with_assessments(conn, store.load_rows(conn, found[:limit])), \
+                len(found) > limit
 
-        infos = await self.db.read(work)
-        token = None
-        if len(infos) > limit:
-            infos = infos[:limit]
-            token = encode_token({"q": query, "offset": offset + limit})
+        infos, more = await self.db.read(work)
+        token = encode_token({"q": query, "offset": offset + limit}) if more else None
         return infos, token
 
     async def get_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[TraceInfo,
