@@ -7,8 +7,10 @@ Each server gets a fresh database. The official mlflow 3.18 client (in this proc
 ``--traces`` traces of ``--spans`` spans each (a traced function with nested spans, exported
 synchronously: the async queue drops traces when a loop outruns it), then ``search_traces``
 reads them all back with their spans, then again info only (``include_spans=False``), then
-``get_trace`` reads one. Peak server memory is sampled over the whole run. Beside each wall
-time: the server's CPU seconds, the figure that does not depend on how busy the client is.
+``get_trace`` reads one. (The 3.18 client asks ``traces/search`` for pages of 100 whatever
+``max_results``, and with spans ``traces/batchGet`` for 10 traces at a time.) Peak server
+memory is sampled over the whole run. Beside each wall time: the server's CPU seconds, the
+figure that does not depend on how busy the client is.
 
 Each search runs ``--repeats`` times in a row on each server, and the table shows the figures
 per search (the phase's total divided by the repeats): an info-only search costs trackd tens of
