@@ -17,6 +17,23 @@ import orjson
 from trackd.entities.common import loads_json as _loads
 
 
+def _values(items: Any) -> list[dict[str, Any]]:
+    """``kvlist_value.values`` for a parsed JSON object's items: ``any_value`` with its
+    commonest cases (strings, whole numbers) written out, as span inputs and outputs are mostly
+    those (one call fewer per value)."""
+    out = []
+    for key, value in items:
+        kind = type(value)
+        if kind is str:
+            converted = {"string_value": value}
+        elif kind is int:
+            converted = {"int_value": str(value)}
+        else:
+            converted = any_value(value)
+        out.append({"key": key if type(key) is str else str(key), "value": converted})
+    return out
+
+
 def any_value(value: Any) -> dict[str, Any]:
     """OTLP's JSON ``AnyValue`` for a plain value (int64s as strings, as protobuf writes them)."""
     # Dispatch on the exact type first: parsed JSON holds only these, and this runs once per
@@ -25,8 +42,7 @@ def any_value(value: Any) -> dict[str, Any]:
     if kind is str:
         return {"string_value": value}
     if kind is dict:
-        return {"kvlist_value": {"values": [{"key": str(k), "value": any_value(v)}
-                                            for k, v in value.items()]}}
+        return {"kvlist_value": {"values": _values(value.items())}}
     if kind is int:
         return {"int_value": str(value)}
     if kind is float:
@@ -65,22 +81,22 @@ def _decoded(raw: Any) -> Any:
 # A span serialized for an answer (see otlp_fragment).
 SpanJson = orjson.Fragment
 
-# (attribute key, stored value) -> the attribute as the API writes it.
-AttributeMemo = dict[tuple[str, Any], dict[str, Any]]
+# (attribute key, stored value) -> the attribute as the API writes it, serialized.
+AttributeMemo = dict[tuple[str, Any], orjson.Fragment]
 
 
-def _attribute(key: str, raw: Any, memo: AttributeMemo) -> dict[str, Any]:
-    """One stored attribute as ``{key, value: AnyValue}``. A trace's spans repeat many scalar
-    attributes word for word (the trace id, span type, log level): each distinct one is parsed
-    and converted once per answer. Objects and arrays (inputs, outputs, messages) are rarely
-    repeated and would keep their converted form alive for the whole answer: not kept."""
-    if type(raw) is not str or raw[:1] in ("{", "["):
-        return {"key": key, "value": any_value(_decoded(raw))}
-    memo_key = (key, raw)
-    entry = memo.get(memo_key)
-    if entry is None:
-        entry = memo[memo_key] = {"key": key, "value": any_value(_decoded(raw))}
-    return entry
+# How a stored attribute that holds a JSON object or array starts.
+_COMPOUND = ("{", "[")
+
+
+def _scalar_attribute(key: str, raw: str) -> orjson.Fragment:
+    """A stored attribute that is not an object or array, as ``{key, value: AnyValue}``,
+    serialized. A trace's spans repeat many such attributes word for word (the trace id, span
+    type, log level): each distinct one is parsed, converted and serialized once per answer
+    (``memo`` in otlp_json; orjson copies the bytes into each span). Objects and arrays
+    (inputs, outputs, messages) are rarely repeated and would keep their converted form alive
+    for the whole answer: not kept."""
+    return orjson.Fragment(orjson.dumps({"key": key, "value": any_value(_decoded(raw))}))
 
 
 def otlp_fragment(content: str, memo: AttributeMemo) -> orjson.Fragment:
@@ -95,8 +111,9 @@ def otlp_fragment(content: str, memo: AttributeMemo) -> orjson.Fragment:
 
 
 def otlp_json(content: str, memo: AttributeMemo | None = None) -> dict[str, Any]:
-    """One stored span (``spans.content``) in the trace API's shape. Spans of one answer share
-    ``memo`` (see _attribute)."""
+    """One stored span (``spans.content``) in the trace API's shape, for orjson to write (some
+    attributes are already serialized). Spans of one answer share ``memo`` (see
+    _scalar_attribute)."""
     if memo is None:
         memo = {}
     span = _loads(content)
@@ -114,8 +131,21 @@ def otlp_json(content: str, memo: AttributeMemo | None = None) -> dict[str, Any]
         out["end_time_unix_nano"] = span["end_time_unix_nano"]
     if get("trace_state"):
         out["trace_state"] = span["trace_state"]
-    attributes = get("attributes") or {}
-    out["attributes"] = [_attribute(k, v, memo) for k, v in attributes.items()]
+    # Written out rather than a call per attribute: this runs for every attribute of every span
+    # a trace read returns.
+    converted: list[Any] = []
+    attributes = get("attributes")
+    if attributes:
+        append = converted.append
+        for key, raw in attributes.items():
+            if type(raw) is str and raw[:1] not in _COMPOUND:
+                entry = memo.get((key, raw))
+                if entry is None:
+                    entry = memo[key, raw] = _scalar_attribute(key, raw)
+                append(entry)
+            else:
+                append({"key": key, "value": any_value(_decoded(raw))})
+    out["attributes"] = converted
     events = get("events")
     out["events"] = [
         {
