@@ -165,8 +165,9 @@ def print_server_log(config: pytest.Config, server: ServerProcess, why: str) -> 
     reporter.write_line(text)
 
 
-# Tests that drive a live server set `item._trackd_server = (server, log offset at start)`; when
-# such a test fails, its report gets the part of the server log written during the test.
+# Tests that drive a live server set `item._trackd_server = (server, log offset at start)`, or a
+# list of such pairs; when such a test fails, its report gets the part of each server's log
+# written during the test.
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -174,9 +175,10 @@ def pytest_runtest_makereport(
     report = yield
     mark = getattr(item, "_trackd_server", None)
     if mark is not None and report.failed:
-        server, offset = mark
-        state = "running" if server.alive() else f"EXITED with code {server.proc.returncode}"
-        report.sections.append(
-            (f"{server.target} server log ({state})", server.log_text(start=offset, limit=20_000))
-        )
+        for server, offset in mark if isinstance(mark, list) else [mark]:
+            state = "running" if server.alive() else f"EXITED with code {server.proc.returncode}"
+            report.sections.append((
+                f"{server.target} server log ({state}, port {server.port})",
+                server.log_text(start=offset, limit=20_000),
+            ))
     return report

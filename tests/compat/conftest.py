@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -22,6 +22,9 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "120")
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
+
+if TYPE_CHECKING:
+    from .interop import InteropServers
 
 T = TypeVar("T")
 
@@ -81,3 +84,22 @@ def experiment_id(request: pytest.FixtureRequest, client: MlflowClient) -> str:
     exp_id = client.create_experiment(unique_name(request.node.name[:60]))
     mlflow.set_experiment(experiment_id=exp_id)
     return exp_id
+
+
+@pytest.fixture(scope="session")
+def interop_pair(db_kind: str, compat_target: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[InteropServers]:
+    """A database of `db_kind` with a trackd and an mlflow server on it (compat/interop.py)."""
+    from .interop import interop_servers
+
+    with interop_servers(db_kind, compat_target,
+                         tmp_path_factory.mktemp(f"interop-{db_kind}")) as pair:
+        yield pair
+
+
+@pytest.fixture
+def interop(request: pytest.FixtureRequest, interop_pair: InteropServers) -> InteropServers:
+    """The kind's interop servers, for one test: `interop.hand_over(first, write, read)`."""
+    # A failure report gets what both processes logged during the test.
+    request.node._trackd_server = [(s, s.log_size()) for s in interop_pair.servers.values()]
+    return interop_pair

@@ -5,13 +5,13 @@ same database, and the other way round."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import mlflow
 import pytest
 from mlflow.genai.datasets import create_dataset, get_dataset, search_datasets
 
-from .interop import hand_over
+from .conftest import unique_name
+from .interop import InteropServers
 
 pytestmark = [
     pytest.mark.compat,
@@ -22,7 +22,7 @@ pytestmark = [
 
 def _write(url: str) -> tuple[str, str]:
     mlflow.set_tracking_uri(url)
-    experiment_id = mlflow.create_experiment("datasets-interop")
+    experiment_id = mlflow.create_experiment(unique_name("datasets-interop"))
     dataset = create_dataset(name="interop", experiment_id=experiment_id,
                              tags={"origin": "first-server"})
     dataset.merge_records([
@@ -55,5 +55,5 @@ def _read(url: str, experiment_id: str, dataset_id: str) -> None:
 
 
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
-def test_datasets_move_between_servers(db_kind: str, tmp_path: Path, first: str) -> None:
-    hand_over(db_kind, tmp_path, first, _write, lambda url, w: _read(url, *w))
+def test_datasets_move_between_servers(interop: InteropServers, first: str) -> None:
+    interop.hand_over(first, _write, lambda url, w: _read(url, *w))

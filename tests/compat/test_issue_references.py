@@ -7,7 +7,6 @@ found by the ``issue.id`` filter, updated and deleted as MLflow does it
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -18,7 +17,7 @@ from mlflow.entities import AssessmentSource, AssessmentSourceType, IssueReferen
 from mlflow.exceptions import MlflowException
 
 from .conftest import must
-from .interop import hand_over
+from .interop import InteropServers
 
 pytestmark = [
     pytest.mark.compat,
@@ -143,6 +142,5 @@ def _read(url: str, written: tuple[str, str, str, str]) -> None:
 
 
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
-def test_the_other_server_reads_the_references(db_kind: str, tmp_path: Path,
-                                               first: str) -> None:
-    hand_over(db_kind, tmp_path, first, _write, _read)
+def test_the_other_server_reads_the_references(interop: InteropServers, first: str) -> None:
+    interop.hand_over(first, _write, _read)

@@ -4,14 +4,13 @@ other way round, with the official client."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import pytest
 from mlflow.genai import label_schemas as ls
 from mlflow.tracing.client import TracingClient
 
-from .interop import hand_over
+from .conftest import unique_name
+from .interop import InteropServers
 
 pytestmark = [
     pytest.mark.compat,
@@ -22,7 +21,7 @@ pytestmark = [
 
 def _write(url: str) -> tuple[str, str, str, str, str]:
     mlflow.set_tracking_uri(url)
-    experiment_id = mlflow.create_experiment("review-interop")
+    experiment_id = mlflow.create_experiment(unique_name("review-interop"))
     issue = mlflow.genai.create_issue(
         "Wrong tool", severity="high", description="picks search for math",
         categories=["Tooling", " tooling "], metadata={"team": "agents"},
@@ -101,5 +100,5 @@ def _read(url: str, experiment_id: str, issue_id: str, schema_id: str, queue_id:
 
 
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
-def test_review_data_moves_between_servers(db_kind: str, tmp_path: Path, first: str) -> None:
-    hand_over(db_kind, tmp_path, first, _write, lambda url, ids: _read(url, *ids))
+def test_review_data_moves_between_servers(interop: InteropServers, first: str) -> None:
+    interop.hand_over(first, _write, lambda url, ids: _read(url, *ids))

@@ -4,8 +4,6 @@ other way round."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import pytest
 from mlflow import MlflowClient
@@ -17,7 +15,8 @@ from mlflow.genai.scorers import (
     list_scorers,
 )
 
-from .interop import hand_over
+from .conftest import unique_name
+from .interop import InteropServers
 
 pytestmark = [
     pytest.mark.compat,
@@ -30,7 +29,7 @@ MODEL = "openai:/gpt-4o-mini"
 
 def _write(url: str) -> str:
     mlflow.set_tracking_uri(url)
-    experiment_id = mlflow.create_experiment("scorers-interop")
+    experiment_id = mlflow.create_experiment(unique_name("scorers-interop"))
     RelevanceToQuery(model=MODEL).register(name="relevance", experiment_id=experiment_id)
     RelevanceToQuery(model="openai:/gpt-4o").register(name="relevance",
                                                       experiment_id=experiment_id)
@@ -56,5 +55,5 @@ def _read(url: str, experiment_id: str) -> None:
 
 
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
-def test_scorers_move_between_servers(db_kind: str, tmp_path: Path, first: str) -> None:
-    hand_over(db_kind, tmp_path, first, _write, _read)
+def test_scorers_move_between_servers(interop: InteropServers, first: str) -> None:
+    interop.hand_over(first, _write, _read)

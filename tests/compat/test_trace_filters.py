@@ -8,15 +8,14 @@ recorded from mlflow server 3.18 in docs/mlflow-captures/trace-filters.md).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from . import trace_filter_data as data
-from .interop import hand_over
+from .conftest import unique_name
+from .interop import InteropServers
 
 pytestmark = [
     pytest.mark.compat,
@@ -55,7 +54,7 @@ def _mismatches(experiment_id: str, ids: dict[str, str], cases: dict[str, tuple[
 
 def _write(url: str, with_issue: bool) -> tuple[str, dict[str, str], str]:
     mlflow.set_tracking_uri(url)
-    experiment_id = mlflow.create_experiment("trace-filters-interop")
+    experiment_id = mlflow.create_experiment(unique_name("trace-filters-interop"))
     mlflow.set_experiment(experiment_id=experiment_id)
     ids = data.make_traces()
     issue = data.link_issue(experiment_id, ids["t_chat"]) if with_issue else ""
@@ -73,10 +72,10 @@ def _read(url: str, written: tuple[str, dict[str, str], str]) -> None:
 @pytest.mark.filterwarnings("ignore::FutureWarning")  # log_issue / create_issue: experimental
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
 def test_the_other_server_filters_the_same_traces_the_same_way(
-        db_kind: str, tmp_path: Path, first: str) -> None:
+        interop: InteropServers, first: str) -> None:
     """Traces and their issue references written by one server are found by every filter
     through the other: span contents and assessment values are stored alike."""
-    hand_over(db_kind, tmp_path, first, lambda url: _write(url, True), _read)
+    interop.hand_over(first, lambda url: _write(url, True), _read)
 
 
 def test_invalid_filters_are_refused_as_mlflow_refuses_them(experiment_id: str) -> None:

@@ -4,14 +4,12 @@ client (info, spans, search, tags)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from .conftest import must
-from .interop import hand_over
+from .conftest import must, unique_name
+from .interop import InteropServers
 
 pytestmark = [
     pytest.mark.compat,
@@ -32,7 +30,7 @@ def _answer(question: str) -> str:
 
 def _write(url: str) -> tuple[str, str]:
     mlflow.set_tracking_uri(url)
-    experiment_id = mlflow.create_experiment("traces-interop")
+    experiment_id = mlflow.create_experiment(unique_name("traces-interop"))
     mlflow.set_experiment(experiment_id=experiment_id)
     _answer("abc")
     mlflow.flush_trace_async_logging(terminate=False)
@@ -57,5 +55,5 @@ def _read(url: str, experiment_id: str, trace_id: str) -> None:
 
 
 @pytest.mark.parametrize("first", ["trackd", "mlflow"])
-def test_traces_move_between_servers(db_kind: str, tmp_path: Path, first: str) -> None:
-    hand_over(db_kind, tmp_path, first, _write, lambda url, w: _read(url, *w))
+def test_traces_move_between_servers(interop: InteropServers, first: str) -> None:
+    interop.hand_over(first, _write, lambda url, w: _read(url, *w))

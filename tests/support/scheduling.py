@@ -8,6 +8,10 @@ the same slices the serial run already makes (tests/conftest.py sorts by kind, t
 * units go out in collection order (kind by kind), so a worker switches its session database
   and server (`live_server`) about once per kind, not once per unit.
 
+The modules in INTEROP_MODULES share one unit per kind: they use one database and two server
+processes per kind (the `interop` fixture, tests/compat/interop.py), started once per worker
+that runs them; one unit makes that once per run.
+
 Every test still runs exactly once; the grouping only decides where.
 """
 
@@ -18,16 +22,32 @@ from typing import Any
 from dbs import DB_KINDS
 from xdist.scheduler import LoadScopeScheduling
 
+# The modules whose tests use the `interop` fixture.
+INTEROP_MODULES = frozenset({
+    "tests/compat/test_datasets_interop.py",
+    "tests/compat/test_issue_references.py",
+    "tests/compat/test_review_interop.py",
+    "tests/compat/test_scorers_interop.py",
+    "tests/compat/test_trace_filters.py",
+    "tests/compat/test_traces_interop.py",
+    "tests/compat/test_webhooks_interop.py",
+})
+
 
 def scope_of(nodeid: str) -> str:
-    """`tests/x.py::T::test_y[mysql-3]` -> `tests/x.py|mysql`; no kind -> the module alone."""
+    """`tests/x.py::T::test_y[mysql-3]` -> `tests/x.py|mysql`; no kind -> the module alone.
+
+    The INTEROP_MODULES of one kind -> `interop|mysql`.
+    """
     module = nodeid.split("::", 1)[0]
     start, end = nodeid.find("["), nodeid.rfind("]")
     if start == -1 or end < start:
         return module
     ids = nodeid[start + 1 : end].split("-")
     kind = next((k for k in DB_KINDS if k in ids), None)
-    return module if kind is None else f"{module}|{kind}"
+    if kind is None:
+        return module
+    return f"{'interop' if module in INTEROP_MODULES else module}|{kind}"
 
 
 class ModuleAndDatabaseScheduling(LoadScopeScheduling):
