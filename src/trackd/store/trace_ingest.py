@@ -112,8 +112,9 @@ _SPAN_CASTS = {"experiment_id": "bigint", "start_time_unix_nano": "bigint",
                "output_cost": "double precision", "total_cost": "double precision"}
 _SPAN_COLUMNS = span_store.WRITTEN
 _KEY_VALUE_CASTS = ("text", "text")
-# Statement texts by (tags, metadata, spans) counts: exports of one shape recur.
-_TEXTS: dict[tuple[int, int, int], str] = {}
+# Statement texts by placeholder style and (tags, metadata, spans) counts: exports of one
+# shape recur.
+_TEXTS: dict[tuple[bool, int, int, int], str] = {}
 _TEXTS_KEPT = 256
 _texts_lock = threading.Lock()
 
@@ -121,7 +122,11 @@ _texts_lock = threading.Lock()
 def _postgresql(conn: Connection, experiment_id: int, assumed_location: str | None,
                 values: tuple[Any, ...], tags: dict[str, str], metadata: dict[str, str],
                 spans: Sequence[SpanRow]) -> Outcome:
-    shape = (len(tags), len(metadata), len(spans))
+    # psycopg 3 gets PostgreSQL's own $n placeholders through its RawCursor (it would parse a
+    # %s query of this many parameters on every execution); psycopg2 (postgresql+psycopg2://)
+    # takes %s, which it fills in itself.
+    numbered = conn.dialect.driver == "psycopg"
+    shape = (numbered, len(tags), len(metadata), len(spans))
     sql = _TEXTS.get(shape)
     if sql is None:
         sql = _pg_text(*shape)
@@ -134,9 +139,13 @@ def _postgresql(conn: Connection, experiment_id: int, assumed_location: str | No
             params += (key, value)
     for span in span_store.span_values(experiment_id, spans):
         params += span
-    from psycopg import RawCursor  # PostgreSQL servers only
+    dbapi = conn.connection.dbapi_connection
+    if numbered:
+        from psycopg import RawCursor  # PostgreSQL servers only
 
-    cursor = RawCursor(conn.connection.dbapi_connection)  # type: ignore[call-overload]
+        cursor = RawCursor(dbapi)  # type: ignore[call-overload]
+    else:
+        cursor = dbapi.cursor()  # type: ignore[union-attr]
     try:
         execute_raw(conn, cursor, sql, params)
         active, inserted = cursor.fetchone()
@@ -147,11 +156,13 @@ def _postgresql(conn: Connection, experiment_id: int, assumed_location: str | No
     return Outcome.EXISTS if active else Outcome.UNCHECKED
 
 
-def _pg_text(n_tags: int, n_metadata: int, n_spans: int) -> str:
+def _pg_text(numbered: bool, n_tags: int, n_metadata: int, n_spans: int) -> str:
     counter = iter(range(1, 1_000_000))
 
     def params(casts: Sequence[str]) -> str:
-        return ", ".join(f"${next(counter)}::{cast}" for cast in casts)
+        if numbered:
+            return ", ".join(f"${next(counter)}::{cast}" for cast in casts)
+        return ", ".join(f"%s::{cast}" for cast in casts)
 
     guard = (f"SELECT 1 FROM experiments WHERE experiment_id = {params(['bigint'])} "
              f"AND lifecycle_stage = 'active' "
