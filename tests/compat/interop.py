@@ -48,8 +48,7 @@ class InteropServers:
 
     def url(self, role: str) -> str:
         """The tracking URI of the ``role``'s server, which must still be running."""
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
+        _check_role(role)
         server = self.servers[role]
         if not server.alive():
             pytest.fail(f"the {role} role's {server.target} server died (exit code "
@@ -72,9 +71,13 @@ class InteropServers:
             reset_fluent_state()
 
 
-def other_role(role: str) -> str:
+def _check_role(role: str) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
+
+
+def other_role(role: str) -> str:
+    _check_role(role)
     return ROLES[1] if role == ROLES[0] else ROLES[0]
 
 

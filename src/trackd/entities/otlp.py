@@ -221,11 +221,15 @@ def span_rows(request: Any) -> list[SpanRow]:
     return rows
 
 
+def _bad_ids() -> OtlpError:
+    return OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
+                     "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
+
+
 def _trace_strings(raw_trace_id: bytes) -> tuple[str, str, str]:
     """MLflow's trace id, the base64 id for the span JSON, and the request-id attribute."""
     if len(raw_trace_id) != 16:
-        raise OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
-                        "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
+        raise _bad_ids()
     trace_id = "tr-" + raw_trace_id.hex()
     return trace_id, _b64(raw_trace_id), '"' + trace_id + '"'  # json.dumps of hex digits
 
@@ -239,8 +243,7 @@ def _row(span: Any, resource: dict[str, Any],
         known = traces[raw_trace_id] = _trace_strings(raw_trace_id)
     trace_id, trace_b64, request_id_attribute = known
     if len(raw_span_id) != 8:
-        raise OtlpError("Cannot convert OpenTelemetry span to MLflow span: a span needs a "
-                        "16-byte trace id and an 8-byte span id", "INVALID_PARAMETER_VALUE")
+        raise _bad_ids()
     attributes = _attributes(span.attributes)
     attributes[REQUEST_ID_ATTRIBUTE] = request_id_attribute
     # The type column keeps the type the span was sent with; MLflow's translation of other
