@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from trackd.service.review_queues import ReviewQueueService
     from trackd.service.runs import RunService
     from trackd.service.scorers import ScorerService
+    from trackd.service.span_outline import SpanOutlineService
     from trackd.service.spans import SpanIngestService
     from trackd.service.trace_metrics import TraceMetricsService
     from trackd.service.traces import TraceService
@@ -70,6 +71,7 @@ _LAZY: dict[str, tuple[str, str, Callable[[Services], tuple[Any, ...]]]] = {
     "traces": ("traces", "TraceService", _db),
     "traces_v2": ("traces_v2", "TraceV2Service", lambda s: (s.db, s.traces)),
     "spans": ("spans", "SpanIngestService", _db),
+    "span_outline": ("span_outline", "SpanOutlineService", lambda s: (s.db, s.artifacts)),
     "assessments": ("assessments", "AssessmentService", _db),
     "webhooks": ("webhooks", "WebhookService", lambda s: (s.db, s.hook_settings, s.box)),
     "datasets": ("datasets", "DatasetService", _db),
@@ -108,6 +110,7 @@ class Services:
     traces: TraceService
     traces_v2: TraceV2Service
     spans: SpanIngestService
+    span_outline: SpanOutlineService
     assessments: AssessmentService
     webhooks: WebhookService
     datasets: DatasetService

@@ -30,6 +30,8 @@ def test_traces_follow_their_experiments_permissions(auth_harness: Any) -> None:
             ("GET", f"{V3}/traces/get", {"trace_id": trace_id}),
             ("GET", f"{V3}/traces/batchGet", {"trace_ids": [trace_id]}),
             ("GET", f"{V3}/get-trace-artifact", {"request_id": trace_id}),
+            ("GET", f"/ajax-api/3.0/trackd/traces/{trace_id}/span-outline", None),
+            ("GET", f"/ajax-api/3.0/trackd/traces/{trace_id}/span", {"span_id": "aa"}),
             ("POST", f"{V3}/traces/search", {"experiment_ids": [exp]}),
             ("PATCH", f"{V3}/traces/{trace_id}/tags", {"key": "k", "value": "v"}),
             ("POST", f"{V3}/traces/{trace_id}/assessments", feedback),
@@ -49,6 +51,8 @@ def test_traces_follow_their_experiments_permissions(auth_harness: Any) -> None:
         h.ok(alice, "POST", "experiments/permissions/create",
              {"experiment_id": exp, "username": bob[0], "permission": "READ"})
         assert h.ok(bob, "GET", f"{V3}/traces/{trace_id}")["trace"]["trace_info"]["trace_id"]
+        assert h.ok(bob, "GET", f"/ajax-api/3.0/trackd/traces/{trace_id}/span-outline") == {
+            "source": "artifact", "spans": []}
         found = h.ok(bob, "POST", f"{V3}/traces/search", {"experiment_ids": [exp]})
         assert [t["trace_id"] for t in found["traces"]] == [trace_id]
         assert h.call(bob, "POST", f"{V3}/traces/{trace_id}/assessments",

@@ -68,8 +68,10 @@ def test_trace_page_shows_the_span_tree_and_details(tab: Any, traced: tuple[str,
     assert rows.count() == 3
     assert page.locator(".span-tree > li > button .span-name").inner_text() == "answer"
     page.locator(".span-row", has_text="retrieve").click()
-    detail = page.locator("[data-role=span-detail]").inner_text()
-    assert '"query": "how fast?"' in detail and "doc-2" in detail
+    # A span's payload is read when it is opened.
+    detail = page.locator("[data-role=span-detail]", has_text='"query": "how fast?"')
+    detail.wait_for()
+    assert "doc-2" in detail.inner_text()
     assert page.locator(".span-bar").count() == 3
     assert "helpful" in page.locator("[data-role=assessments]").inner_text()
     tab.shot("trace")
@@ -108,7 +110,16 @@ def test_a_30000_span_trace_paints_its_first_rows_at_once(tab: Any, traced: tupl
         put = http.put(f"{base}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/traces/"
                        f"{trace_id}/artifacts/traces.json", content=json.dumps({"spans": spans}))
         assert put.status_code == 200, put.text
+    _opens_without_every_payload(tab, trace_id, "step-399", '"i": 399')
+
+
+def _opens_without_every_payload(tab: Any, trace_id: str, span: str, its_input: str) -> None:
+    """The trace page of a 30,000-span trace paints its first 200 rows from the span outline
+    (no span's payload: get-trace-artifact is never asked for), shows more on request, and
+    reads one span's payload when it is opened."""
     page = tab.page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     tab.go(f"/traces/{trace_id}")
     more = page.locator(".more-spans")
     more.wait_for()
@@ -116,3 +127,38 @@ def test_a_30000_span_trace_paints_its_first_rows_at_once(tab: Any, traced: tupl
     assert "29799" in more.inner_text()
     more.click()
     assert page.locator(".span-row").count() == 401
+    page.locator(".span-row", has_text=span).click()
+    page.locator("[data-role=span-detail]", has_text=its_input).wait_for()
+    assert not [url for url in asked if "get-trace-artifact" in url], asked
+    assert [url for url in asked if "/span-outline" in url]
+
+
+def test_a_30000_span_trace_sent_over_otlp(tab: Any, traced: tuple[str, str],
+                                           web_server: Any) -> None:
+    """The same for spans kept in the database (OTLP ingest, as the 3.18 client sends them)."""
+    import json
+    import uuid
+
+    import httpx
+
+    experiment_id, _ = traced
+    trace = uuid.uuid4().hex
+    start_ns = 1_780_000_000_000_000_000
+    root = "00000000000f0000"
+    spans = [{"traceId": trace, "spanId": root, "name": "big",
+              "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(start_ns + 30 * 10**9),
+              "status": {"code": 1}, "attributes": [
+                  {"key": "mlflow.spanType", "value": {"stringValue": '"CHAIN"'}}]}]
+    spans += [{"traceId": trace, "spanId": f"{i:016x}", "parentSpanId": root,
+               "name": f"step-{i}", "startTimeUnixNano": str(start_ns + i * 10**6),
+               "endTimeUnixNano": str(start_ns + (i + 1) * 10**6), "status": {"code": 1},
+               "attributes": [{"key": "mlflow.spanInputs",
+                               "value": {"stringValue": json.dumps({"i": i})}}]}
+              for i in range(29_999)]
+    body = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
+    with httpx.Client(timeout=120) as http:
+        sent = http.post(f"{web_server.url}/v1/traces", content=json.dumps(body).encode(),
+                         headers={"Content-Type": "application/json",
+                                  "x-mlflow-experiment-id": experiment_id})
+        assert sent.status_code == 200, sent.text
+    _opens_without_every_payload(tab, "tr-" + trace, "step-399", '"i": 399')

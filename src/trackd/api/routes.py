@@ -25,6 +25,7 @@ misc = HandlerModule("misc")
 review_queues = HandlerModule("review_queues")
 runs = HandlerModule("runs")
 scorers = HandlerModule("scorers")
+span_outline = HandlerModule("span_outline")
 trace_metrics = HandlerModule("trace_metrics")
 traces = HandlerModule("traces")
 traces_v2 = HandlerModule("traces_v2")
@@ -110,6 +111,10 @@ AJAX_V2: list[tuple[str, str, Handler | Lazy]] = [
 AJAX_V3: list[tuple[str, str, Handler | Lazy]] = [
     ("GET", "/mlflow/ui-telemetry", misc.ui_telemetry_config),
     ("POST", "/mlflow/ui-telemetry", misc.ui_telemetry_records),
+    # trackd's own, for its trace page: a trace's span tree without the spans' payloads, and
+    # one span's payload (MLflow has no such routes; its clients never call these).
+    ("GET", "/trackd/traces/{trace_id}/span-outline", span_outline.outline),
+    ("GET", "/trackd/traces/{trace_id}/span", span_outline.span),
 ]
 
 

@@ -195,6 +195,8 @@ _add("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESS
 _add("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESSMENT, U))
 _add("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", Rule(ASSESSMENT, D))
 _add("GET", "/mlflow/get-trace-artifact", Rule(TRACE, R, source="request_id"))
+_add("GET", "/trackd/traces/{trace_id}/span-outline", Rule(TRACE, R, source="trace_id"))
+_add("GET", "/trackd/traces/{trace_id}/span", Rule(TRACE, R, source="trace_id"))
 _add("POST", "/mlflow/traces/delete-traces", Rule(TRACE_DELETE, D))
 _add("POST", "/mlflow/traces/link-to-run", Rule(RUN_LINK_TRACES, U))
 _add("POST", "/mlflow/traces/link-prompts", Rule(TRACE, U))

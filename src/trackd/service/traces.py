@@ -328,12 +328,8 @@ class TraceService:
         """
 
         def work(conn: Connection) -> tuple[list[str], str]:
-            experiment_id = store.experiment_of(conn, trace_id)
-            if experiment_id is None:
-                raise not_found(f"Trace with ID {trace_id} is not found.")
-            experiment = require_experiment(conn, experiment_id)
-            contents = span_store.contents_by_trace(conn, [trace_id])[trace_id]
-            return contents, trace_location(experiment.artifact_location or "", trace_id)
+            location = artifact_location(conn, trace_id)
+            return span_store.contents_by_trace(conn, [trace_id])[trace_id], location
 
         return await self.db.read(work)
 
@@ -346,6 +342,16 @@ class TraceService:
     def _require(self, conn: Connection, trace_id: str) -> None:
         if store.experiment_of(conn, trace_id) is None:
             raise not_found(f"Trace with ID {trace_id} is not found.")
+
+
+def artifact_location(conn: Connection, trace_id: str) -> str:
+    """A trace's artifact location (where clients put ``traces.json``), built from its
+    experiment's as both servers build it when the trace starts (see ``span_source``)."""
+    experiment_id = store.experiment_of(conn, trace_id)
+    if experiment_id is None:
+        raise not_found(f"Trace with ID {trace_id} is not found.")
+    experiment = require_experiment(conn, experiment_id)
+    return trace_location(experiment.artifact_location or "", trace_id)
 
 
 def trace_location(experiment_location: str, trace_id: str) -> str:

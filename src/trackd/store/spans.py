@@ -132,3 +132,31 @@ def contents_by_trace(conn: Connection, trace_ids: Sequence[str]) -> dict[str, l
                          if t == trace_id)
         out[trace_id] = [content for _start, _span_id, content in ordered]
     return out
+
+
+# The trace page's outline (trackd.service.span_outline): what draws a trace's span tree and
+# timeline, none of the spans' payloads. MLflow's (trace_id, start_time_unix_nano) index
+# gives the rows in start order without a sort.
+OUTLINE_COLUMNS = ("span_id", "parent_span_id", "name", "type", "status",
+                   "start_time_unix_nano", "end_time_unix_nano")
+_OUTLINE = Prepared(lambda _dialect: sa.select(*(_spans.c[k] for k in OUTLINE_COLUMNS))
+                    .where(_spans.c.trace_id == bindparam("trace_id"))
+                    .order_by(_spans.c.start_time_unix_nano))
+_ONE_CONTENT = Prepared(lambda _dialect: sa.select(_spans.c.content).where(
+    _spans.c.trace_id == bindparam("trace_id"), _spans.c.span_id == bindparam("span_id")))
+
+
+def outline(conn: Connection, trace_id: str) -> list[tuple[Any, ...]]:
+    """A trace's spans as ``OUTLINE_COLUMNS`` tuples, in start order; [] if none is stored."""
+    return [tuple(row) for row in _OUTLINE.all(conn, trace_id=trace_id)]
+
+
+def content_of(conn: Connection, trace_id: str, span_id: str) -> str | None:
+    """One stored span's ``content`` (its id as the ``span_id`` column holds it: hex)."""
+    row = _ONE_CONTENT.one(conn, trace_id=trace_id, span_id=span_id)
+    return row[0] if row else None
+
+
+def has_spans(conn: Connection, trace_id: str) -> bool:
+    query = sa.select(_spans.c.span_id).where(_spans.c.trace_id == trace_id).limit(1)
+    return conn.execute(query).first() is not None

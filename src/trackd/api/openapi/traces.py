@@ -1,5 +1,5 @@
-"""Trace operations (MLflow 3; api/traces.py). Spans travel as each trace's traces.json
-artifact: OTLP ingest answers 501, as mlflow server does on a store without span logging."""
+"""Trace operations (MLflow 3; api/traces.py, api/span_outline.py). Spans arrive over OTLP
+(``/v1/traces``, kept in the spans table) or as each trace's traces.json artifact."""
 
 from __future__ import annotations
 
@@ -155,10 +155,33 @@ ASSESSMENTS: Operations = {
     ),
 }
 
+_OUTLINE_SPAN = message(
+    ("span_id",), span_id=text("hex in the spans table, as in traces.json for an artifact"),
+    parent_span_id=STRING, name=STRING, span_type=STRING, status=text("OK, ERROR or UNSET"),
+    start_time_unix_nano=INT64, end_time_unix_nano=INT64)
+
+# trackd's own routes for its trace page (/ajax-api/3.0 only).
+SPAN_OUTLINE: Operations = {
+    ("GET", "/trackd/traces/{trace_id}/span-outline"): Operation(
+        "A trace's span tree and timeline without the spans' inputs, outputs, attributes and "
+        "events (trackd's web UI)",
+        response=message(("source", "spans"), source=text("database or artifact"),
+                         spans=array(_OUTLINE_SPAN)),
+        path_params=_TRACE_ID,
+    ),
+    ("GET", "/trackd/traces/{trace_id}/span"): Operation(
+        "One span of a trace, as get-trace-artifact gives it (trackd's web UI)",
+        message(("span_id",), span_id=text("an id from span-outline")),
+        message(("span",), span=_SPAN),
+        path_params=_TRACE_ID,
+    ),
+}
+
 OPERATIONS: Operations = {
     **ASSESSMENTS,
     **V3,
     **SHARED,
+    **SPAN_OUTLINE,
     ("POST", "/v1/traces"): Operation(
         "OTLP/HTTP span ingest: an ExportTraceServiceRequest as protobuf "
         "(application/x-protobuf) or OTLP JSON, optionally gzip or deflate; the experiment in "

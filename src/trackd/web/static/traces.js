@@ -1,7 +1,8 @@
 // GenAI trace pages: an experiment's traces (filter, pages, live refresh) and one trace (span
 // tree with a timeline, a span's inputs, outputs, attributes and events, assessments). Both
-// read the JSON API (traces/search, traces/<id>, get-trace-artifact); text is always set as
-// text, never as HTML.
+// read the JSON API (traces/search, traces/<id>, and trackd's span-outline and span: the tree
+// comes without the spans' payloads, a span's payload is read when it is opened); text is
+// always set as text, never as HTML.
 "use strict";
 (function () {
   const { el, $, api } = T;
@@ -99,7 +100,9 @@
 
   const CHUNK = 200;
 
-  function renderSpans(spans) {
+  // spans: the trace's outline (ids, parents, names, types, statuses, times); openSpan(span)
+  // shows one span's payload.
+  function renderSpans(spans, openSpan) {
     const list = $("[data-role='spans']");
     list.replaceChildren();
     if (!spans.length) { list.replaceChildren(el("li", { class: "dim" }, "This trace has no spans.")); return; }
@@ -117,11 +120,11 @@
       const bar = el("span", { class: "span-bar" });
       bar.style.marginLeft = ((from - start) / total * 100).toFixed(2) + "%";
       bar.style.width = Math.max(0.5, (to - from) / total * 100).toFixed(2) + "%";
-      const type = decoded((span.attributes || {})["mlflow.spanType"]);
+      const type = span.span_type;
       const button = el("button", { type: "button", class: "span-row", "data-span": span.span_id, onclick: () => {
         for (const b of document.querySelectorAll(".span-row.selected")) b.classList.remove("selected");
         button.classList.add("selected");
-        spanDetail(span);
+        openSpan(span);
       } }, el("span", { class: "span-name" }, span.name), " ",
         type && type !== "UNKNOWN" ? el("span", { class: "badge" }, type) : "", " ",
         el("span", { class: "dim" }, fmtSpan((to - from) / 1e6)), el("span", { class: "span-track" }, bar));
@@ -174,12 +177,23 @@
   async function tracePage() {
     const traceId = $("[data-role='trace-title']").dataset.trace;
     try {
-      const res = await api("traces/" + encodeURIComponent(traceId), v3);
+      const here = "traces/" + encodeURIComponent(traceId);
+      const res = await api(here, v3);
       renderInfo(res.trace.trace_info);
-      const response = await fetch(T.apiUrl("get-trace-artifact", { request_id: traceId }, "3.0"));
-      if (!response.ok) throw new Error(`Spans could not be read (${response.status}).`);
-      const data = JSON.parse(await response.text());
-      renderSpans(data.spans || []);
+      const outline = await api(here + "/span-outline", { ...v3, namespace: "trackd" });
+      const opened = new Map();  // span id -> its payload, read once
+      let wanted = null;  // the span last clicked: a slower earlier answer must not replace it
+      renderSpans(outline.spans || [], async (span) => {
+        wanted = span.span_id;
+        $("[data-role='span-title']").textContent = span.name;
+        try {
+          if (!opened.has(span.span_id)) {
+            const found = await api(here + "/span", { ...v3, namespace: "trackd", query: { span_id: span.span_id } });
+            opened.set(span.span_id, found.span);
+          }
+          if (wanted === span.span_id) spanDetail(opened.get(span.span_id));
+        } catch (err) { if (wanted === span.span_id) showError(err); }
+      });
     } catch (err) { showError(err); $("[data-role='spans']").replaceChildren(); }
   }
 

@@ -35,7 +35,8 @@ T.url = (path, query) => {
 };
 
 // ---- JSON API (relative to the static prefix) ---------------------------------------------
-T.apiUrl = (path, query, version) => T.url(`/ajax-api/${version || "2.0"}/mlflow/` + path, query);
+// namespace: "mlflow" (MLflow's routes) or "trackd" (trackd's own, for its pages).
+T.apiUrl = (path, query, version, namespace) => T.url(`/ajax-api/${version || "2.0"}/${namespace || "mlflow"}/` + path, query);
 T.api = async function (path, options) {
   const opts = options || {};
   const method = opts.method || (opts.body ? "POST" : "GET");
@@ -44,7 +45,7 @@ T.api = async function (path, options) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(opts.body);
   }
-  const response = await fetch(T.apiUrl(path, opts.query, opts.version), init);
+  const response = await fetch(T.apiUrl(path, opts.query, opts.version, opts.namespace), init);
   const text = await response.text();
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch (e) { data = { message: text }; }
