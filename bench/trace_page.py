@@ -13,6 +13,8 @@ inputs and outputs of ``--payload`` characters (the official client's 30,000-spa
 - for scale, what the page read before the span outline: the whole trace through
   ``get-trace-artifact``, fetched and parsed in the same browser;
 - bytes and server time of the outline against the whole spans.
+
+Writes bench/results/trace-page.json.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import httpx
 from bench.ui_bench import CHROMIUM, start_server
 
 T0 = 1_780_000_000_000_000_000
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _spans(count: int, payload: int) -> tuple[str, list[dict[str, Any]]]:
@@ -163,7 +166,10 @@ def main() -> None:
         painted = browser(url, traces, args.loads)
         if painted is not None:
             results["browser (chromium, Playwright)"] = painted
+        results["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         print(json.dumps(results, indent=2))
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "trace-page.json").write_text(json.dumps(results, indent=2))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
