@@ -90,8 +90,8 @@ def seed(url: str, count: int, payload: int) -> tuple[str, str]:
 
 
 def served(url: str, trace_id: str) -> dict[str, Any]:
-    """Bytes and server wall time (median of 5, client on the same machine) of the outline
-    and of the whole spans."""
+    """Bytes (as JSON, and as sent to a client that accepts gzip) and wall time (median of 5,
+    client on the same machine) of the outline and of the whole spans."""
     out: dict[str, Any] = {}
     with httpx.Client(timeout=600) as http:
         for name, path, params in (
@@ -104,8 +104,9 @@ def served(url: str, trace_id: str) -> dict[str, Any]:
                 resp = http.get(url + path, params=params)
                 resp.raise_for_status()
                 times.append((time.perf_counter() - began) * 1000)
-                size = len(resp.content)
-            out[name] = {"bytes": size, "median_ms": round(statistics.median(times), 1)}
+                size, wire = len(resp.content), resp.num_bytes_downloaded
+            out[name] = {"bytes": size, "bytes_on_the_wire": wire,
+                         "median_ms": round(statistics.median(times), 1)}
     return out
 
 

@@ -131,3 +131,18 @@ def test_a_trace_without_spans_and_bad_requests(api: Any) -> None:
     assert put.status_code == 200, put.text
     assert "not JSON" in _error(api.client.get(f"{UI}/{trace_id}/span-outline"),
                                 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_a_large_outline_travels_gzip_to_clients_that_accept_it(api: Any) -> None:
+    exp = api.new_experiment(f"outline-{uuid.uuid4().hex[:8]}")
+    trace = uuid.uuid4().hex
+    _export(api, exp, *(_span(trace, f"{i + 1:016x}", None, f"s{i}", T0 + i, 1, {})
+                        for i in range(800)))
+    path = f"{UI}/tr-{trace}/span-outline"
+    plain = api.client.get(path, headers={"Accept-Encoding": "identity"})
+    packed = api.client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert int(packed.headers["content-length"]) < len(plain.content) / 4
+    assert packed.json() == plain.json()  # httpx undoes the gzip
+    assert [s["name"] for s in plain.json()["spans"]] == [f"s{i}" for i in range(800)]

@@ -8,6 +8,7 @@ that a wrong type is a 400 ``INVALID_PARAMETER_VALUE`` and never a traceback.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,6 +46,27 @@ def json_body(payload: Any) -> bytes:
 
 def json_response(payload: Any, status: int = 200) -> Response:
     return Response(json_body(payload), status_code=status, media_type="application/json")
+
+
+# Answers larger than this go gzip-compressed to a client that accepts it (level 1: a 30,000-span
+# outline, 6.5 MB, shrinks ~15x in ~10 ms of CPU; what a link slower than loopback gains).
+_GZIP_MIN_BYTES = 64 * 1024
+
+
+def big_json_response(scope: Scope, payload: Any) -> Response:
+    """A JSON answer that may be large (trackd's own UI routes), gzip when the client accepts."""
+    body = json_body(payload)
+    if len(body) >= _GZIP_MIN_BYTES and _accepts_gzip(scope):
+        return Response(gzip.compress(body, compresslevel=1), media_type="application/json",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body, media_type="application/json")
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    for key, value in scope["headers"]:
+        if key == b"accept-encoding":
+            return b"gzip" in value
+    return False
 
 
 def error_body(error: MlflowError) -> tuple[int, bytes]:

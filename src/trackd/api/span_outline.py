@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
+from trackd.api._http import big_json_response
 from trackd.api.router import Call
 
 
-async def outline(call: Call) -> dict[str, Any]:
+async def outline(call: Call) -> Response:
     found = await call.services.span_outline.outline(call.params["trace_id"])
-    return {"source": found.source, "spans": [span.to_json() for span in found.spans]}
+    return big_json_response(call.scope, {"source": found.source,
+                                          "spans": [span.to_json() for span in found.spans]})
 
 
 async def span(call: Call) -> dict[str, Any]:
