@@ -162,3 +162,77 @@ def test_a_30000_span_trace_sent_over_otlp(tab: Any, traced: tuple[str, str],
                                   "x-mlflow-experiment-id": experiment_id})
         assert sent.status_code == 200, sent.text
     _opens_without_every_payload(tab, "tr-" + trace, "step-399", '"i": 399')
+
+
+def test_assessments_are_added_edited_and_deleted_on_the_trace_page(
+        tab: Any, traced: tuple[str, str], web_server: Any) -> None:
+    """Through MLflow's assessment API, as the official client then reads them: a feedback
+    edited is overridden by a new one (the old one stays, marked), an expectation is updated."""
+    import mlflow
+
+    _, trace_id = traced
+    page = tab.page
+    tab.go(f"/traces/{trace_id}")
+    table = page.locator("[data-role=assessments]")
+    table.locator("tr", has_text="helpful").wait_for()
+    form = page.locator("[data-role=add-assessment]")
+    form.get_by_label("Assessment name").fill("tone")
+    form.get_by_label("Value").fill("0.25")
+    form.get_by_label("Rationale").fill("a bit curt")
+    form.get_by_role("button", name="Add").click()
+    row = table.locator("tr", has_text="tone")
+    row.wait_for()
+    row.get_by_role("button", name="Edit").click()
+    row.get_by_label("New value").fill("0.75")
+    row.get_by_label("Rationale").fill("fine on a second read")
+    row.get_by_role("button", name="Save").click()
+    table.locator("tr", has_text="overridden").wait_for()
+    form.get_by_label("Kind").select_option("expectation")
+    form.get_by_label("Assessment name").fill("expected_answer")
+    form.get_by_label("Value").fill('{"text": "HOW FAST?"}')
+    form.get_by_role("button", name="Add").click()
+    expected = table.locator("tr", has_text="expected_answer")
+    expected.get_by_role("button", name="Edit").click()
+    expected.get_by_label("New value").fill('"FAST"')
+    expected.get_by_role("button", name="Save").click()
+    table.locator("tr", has_text='"FAST"').wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    table.locator("tr", has_text="helpful").get_by_role("button", name="Delete").click()
+    table.locator("tr", has_text="helpful").wait_for(state="detached")
+
+    mlflow.set_tracking_uri(web_server.url)
+    try:
+        found = {(a.name, a.valid): a for a in mlflow.get_trace(trace_id).info.assessments}
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+    # (the client leaves an expectation's `valid` unset)
+    assert set(found) == {("tone", False), ("tone", True), ("expected_answer", None)}
+    old, new = found[("tone", False)], found[("tone", True)]
+    assert (old.value, old.rationale) == (0.25, "a bit curt")
+    assert (new.value, new.rationale, new.overrides) == (0.75, "fine on a second read",
+                                                         old.assessment_id)
+    assert new.source.source_type == "HUMAN"
+    assert found[("expected_answer", None)].value == "FAST"
+
+
+def test_a_run_links_to_its_traces(tab: Any, web_server: Any, traced: tuple[str, str]) -> None:
+    import mlflow
+
+    experiment_id, _ = traced
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.set_tracking_uri(web_server.url)
+        try:
+            with mlflow.start_run(experiment_id=experiment_id) as run:
+                with mlflow.start_span("inside-the-run") as span:
+                    span.set_inputs({"q": "run-linked"})
+            mlflow.flush_trace_async_logging(terminate=False)
+        finally:
+            mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+    page = tab.page
+    tab.go(f"/runs/{run.info.run_id}")
+    page.locator("[data-role=run-traces]").click()
+    rows = page.locator("[data-role=traces] tr[data-href]")
+    rows.first.wait_for()
+    assert rows.count() == 1  # only the run's trace, not the experiment's others
+    assert "inside-the-run" in rows.first.inner_text()

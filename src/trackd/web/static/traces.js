@@ -150,7 +150,83 @@
     if (first) first.click();
   }
 
-  function renderInfo(info) {
+  // ---- assessments: shown, added, edited, deleted through MLflow's assessment API ----------
+  const assessmentValue = (a) => (a.feedback ? a.feedback.value
+    : (a.expectation || {}).value !== undefined ? a.expectation.value
+      : decoded(((a.expectation || {}).serialized_value || {}).value));
+  // What a person types: JSON when it parses (3, true, {"a": 1}, "quoted"), else the text.
+  function typedValue(text) {
+    const t = text.trim();
+    try { return JSON.parse(t); } catch (e) { return t; }
+  }
+  const shown = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+
+  function renderAssessments(info, refresh) {
+    const traceId = info.trace_id;
+    const base = "traces/" + encodeURIComponent(traceId) + "/assessments";
+    const user = $("[data-role='assessments']").dataset.user || undefined;
+    const source = { source_type: "HUMAN", source_id: user };
+    const act = async (work) => {
+      try { await work(); showError(null); await refresh(); } catch (err) { showError(err); }
+    };
+    function editor(a, row) {
+      const value = el("input", { type: "text", class: "mono", value: shown(assessmentValue(a)), "aria-label": "New value" });
+      const rationale = el("input", { type: "text", value: a.rationale || "", placeholder: "Rationale", "aria-label": "Rationale" });
+      const save = el("button", { type: "submit", class: "btn small primary" }, "Save");
+      const cancel = el("button", { type: "button", class: "btn small", onclick: () => refresh() }, "Cancel");
+      // A feedback is never changed in place: the new one overrides it (the old one stays,
+      // marked overridden), as MLflow's UI does. An expectation is updated.
+      const form = el("form", { class: "assessment-edit", onsubmit: (event) => {
+        event.preventDefault();
+        act(() => (a.feedback
+          ? api(base, { ...v3, body: { assessment: { assessment_name: a.assessment_name, trace_id: traceId, source,
+            feedback: { value: typedValue(value.value) }, rationale: rationale.value || undefined, overrides: a.assessment_id } } })
+          : api(base + "/" + encodeURIComponent(a.assessment_id), { ...v3, method: "PATCH", body: {
+            assessment: { expectation: { value: typedValue(value.value) } }, update_mask: "expectation" } })));
+      } }, value, a.feedback ? rationale : null, save, cancel);
+      row.replaceChildren(el("td", {}, a.assessment_name), el("td", { colspan: 5 }, form));
+      value.focus();
+    }
+    const assessments = info.assessments || [];
+    const table = assessments.length ? el("table", { class: "grid" },
+      el("thead", {}, el("tr", {}, ["Name", "Value", "Source", "Valid", "Rationale", ""].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, assessments.map((a) => {
+        const row = el("tr", { class: a.valid === false ? "deleted" : "", "data-assessment": a.assessment_id });
+        const actions = a.valid === false ? [] : [
+          el("button", { type: "button", class: "btn small", onclick: () => editor(a, row) }, "Edit"),
+          el("button", { type: "button", class: "btn small danger", onclick: () => {
+            if (window.confirm(`Delete the assessment "${a.assessment_name}"?`)) {
+              act(() => api(base + "/" + encodeURIComponent(a.assessment_id), { ...v3, method: "DELETE" }));
+            }
+          } }, "Delete")];
+        row.append(
+          el("td", {}, a.assessment_name),
+          el("td", { class: "mono" }, JSON.stringify(assessmentValue(a))),
+          el("td", {}, `${(a.source || {}).source_type || ""} ${(a.source || {}).source_id || ""}`),
+          el("td", {}, a.valid === false ? "overridden" : "yes"),
+          el("td", {}, a.rationale || ""),
+          el("td", { class: "actions" }, actions));
+        return row;
+      }))) : el("p", { class: "dim" }, "None.");
+    const kind = el("select", { "aria-label": "Kind" }, el("option", { value: "feedback" }, "Feedback"), el("option", { value: "expectation" }, "Expectation"));
+    const name = el("input", { type: "text", required: "", placeholder: "Name", "aria-label": "Assessment name" });
+    const value = el("input", { type: "text", required: "", class: "mono", placeholder: "Value: yes, 0.8, {\"a\": 1}", "aria-label": "Value" });
+    const rationale = el("input", { type: "text", placeholder: "Rationale (feedback)", "aria-label": "Rationale" });
+    const add = el("form", { class: "assessment-add", "data-role": "add-assessment", onsubmit: (event) => {
+      event.preventDefault();
+      const body = { assessment_name: name.value.trim(), trace_id: traceId, source };
+      if (kind.value === "feedback") {
+        body.feedback = { value: typedValue(value.value) };
+        body.rationale = rationale.value || undefined;
+      } else {
+        body.expectation = { value: typedValue(value.value) };
+      }
+      act(() => api(base, { ...v3, body: { assessment: body } }));
+    } }, kind, name, value, rationale, el("button", { type: "submit", class: "btn small primary" }, "Add"));
+    $("[data-role='assessments']").replaceChildren(table, add);
+  }
+
+  function renderInfo(info, refresh) {
     const experiment = ((info.trace_location || {}).mlflow_experiment || {}).experiment_id;
     if (experiment) {
       $("[data-role='crumb-experiment']").replaceChildren(el("a", { href: T.url("/experiments/" + experiment + "/traces") }, "Traces of experiment " + experiment));
@@ -160,15 +236,7 @@
       ["Tokens", tokens(info)], ["Name", (info.tags || {})["mlflow.traceName"] || "–"],
       ["Request", info.request_preview || "–"], ["Response", info.response_preview || "–"]];
     $("[data-role='trace-facts']").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
-    const assessments = info.assessments || [];
-    $("[data-role='assessments']").replaceChildren(assessments.length ? el("table", { class: "grid" },
-      el("thead", {}, el("tr", {}, ["Name", "Value", "Source", "Valid", "Rationale"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, assessments.map((a) => el("tr", { class: a.valid === false ? "deleted" : "" },
-        el("td", {}, a.assessment_name),
-        el("td", { class: "mono" }, JSON.stringify(a.feedback ? a.feedback.value : (a.expectation || {}).value !== undefined ? a.expectation.value : decoded(((a.expectation || {}).serialized_value || {}).value))),
-        el("td", {}, `${(a.source || {}).source_type || ""} ${(a.source || {}).source_id || ""}`),
-        el("td", {}, a.valid === false ? "overridden" : "yes"),
-        el("td", {}, a.rationale || ""))))) : el("p", { class: "dim" }, "None."));
+    renderAssessments(info, refresh);
     const rows = [...Object.entries(info.tags || {}), ...Object.entries(info.trace_metadata || {})];
     $("[data-role='trace-tags']").replaceChildren(el("table", { class: "kv" }, el("tbody", {},
       rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "value" }, v))))));
@@ -178,8 +246,8 @@
     const traceId = $("[data-role='trace-title']").dataset.trace;
     try {
       const here = "traces/" + encodeURIComponent(traceId);
-      const res = await api(here, v3);
-      renderInfo(res.trace.trace_info);
+      const refresh = async () => renderInfo((await api(here, v3)).trace.trace_info, refresh);
+      await refresh();
       const outline = await api(here + "/span-outline", { ...v3, namespace: "trackd" });
       const opened = new Map();  // span id -> its payload, read once
       let wanted = null;  // the span last clicked: a slower earlier answer must not replace it

@@ -32,4 +32,6 @@ async def traces_page(ui: Any, request: Request, experiment_id: str) -> Response
 
 
 async def trace_page(ui: Any, request: Request, trace_id: str) -> Response:
-    return ui.page(request, "trace.html", trace_id=trace_id)
+    # Who is signed in (auth on): the source of the assessments added on the page.
+    user = request.scope.get("state", {}).get("trackd_user")
+    return ui.page(request, "trace.html", trace_id=trace_id, user=user)
