@@ -8,6 +8,8 @@ import json
 import uuid
 from typing import Any
 
+from support.otlp_json import post_spans
+
 V3 = "/api/3.0/mlflow"
 UI = "/ajax-api/3.0/trackd/traces"
 T0 = 1_796_357_957_013_667_814  # ns
@@ -24,12 +26,7 @@ def _span(trace: str, span: str, parent: str | None, name: str, start: int, stat
 
 
 def _export(api: Any, experiment: str, *spans: dict[str, Any]) -> None:
-    body = {"resourceSpans": [{"resource": {"attributes": []},
-                               "scopeSpans": [{"spans": list(spans)}]}]}
-    resp = api.client.request("POST", "/v1/traces", content=json.dumps(body).encode(),
-                              headers={"Content-Type": "application/json",
-                                       "x-mlflow-experiment-id": experiment})
-    assert resp.status_code == 200, resp.text
+    post_spans(api.client, experiment, spans)
 
 
 def _start(api: Any, experiment: str) -> str:

@@ -7,6 +7,8 @@ import json
 import uuid
 from typing import Any
 
+from support.otlp_json import post_spans
+
 V3 = "/api/3.0/mlflow"
 T0 = 1_796_357_957_013_667_814  # ns
 
@@ -22,12 +24,7 @@ def _span(trace: str, span: str, name: str, start: int, attrs: dict[str, str]) -
 
 
 def _post(api: Any, experiment: str, *spans: dict[str, Any]) -> None:
-    body = {"resourceSpans": [{"resource": {"attributes": []},
-                               "scopeSpans": [{"spans": list(spans)}]}]}
-    resp = api.client.request("POST", "/v1/traces", content=json.dumps(body).encode(),
-                              headers={"Content-Type": "application/json",
-                                       "x-mlflow-experiment-id": experiment})
-    assert resp.status_code == 200, resp.text
+    post_spans(api.client, experiment, spans)
 
 
 def test_spans_come_back_in_start_then_span_id_order(api: Any) -> None:

@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 import pytest
+from support.otlp_json import post_spans
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +156,8 @@ def test_a_30000_span_trace_sent_over_otlp(tab: Any, traced: tuple[str, str],
                "attributes": [{"key": "mlflow.spanInputs",
                                "value": {"stringValue": json.dumps({"i": i})}}]}
               for i in range(29_999)]
-    body = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
     with httpx.Client(timeout=120) as http:
-        sent = http.post(f"{web_server.url}/v1/traces", content=json.dumps(body).encode(),
-                         headers={"Content-Type": "application/json",
-                                  "x-mlflow-experiment-id": experiment_id})
-        assert sent.status_code == 200, sent.text
+        post_spans(http, experiment_id, spans, web_server.url)
     _opens_without_every_payload(tab, "tr-" + trace, "step-399", '"i": 399')
 
 
@@ -223,9 +220,9 @@ def test_a_run_links_to_its_traces(tab: Any, web_server: Any, traced: tuple[str,
         warnings.simplefilter("ignore")
         mlflow.set_tracking_uri(web_server.url)
         try:
-            with mlflow.start_run(experiment_id=experiment_id) as run:
-                with mlflow.start_span("inside-the-run") as span:
-                    span.set_inputs({"q": "run-linked"})
+            with mlflow.start_run(experiment_id=experiment_id) as run, \
+                    mlflow.start_span("inside-the-run") as span:
+                span.set_inputs({"q": "run-linked"})
             mlflow.flush_trace_async_logging(terminate=False)
         finally:
             mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
