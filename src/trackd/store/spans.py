@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam
 
 from trackd.entities.otlp import SpanRow
-from trackd.store.prepared import Prepared, one_of
+from trackd.store.prepared import Prepared, execute_raw, one_of
 
 _spans = sa.table(
     "spans",
@@ -59,7 +59,39 @@ def insert_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) 
     """Store spans of traces that have none stored yet."""
     if not rows:
         return
-    _INSERT.run_tuples(conn, WRITTEN, span_values(experiment_id, rows))
+    if len(rows) >= _SQLITE_CHUNK and conn.dialect.name == "sqlite":
+        rows = _insert_sqlite_chunks(conn, experiment_id, rows)
+    if rows:
+        _INSERT.run_tuples(conn, WRITTEN, span_values(experiment_id, rows))
+
+
+# A large export's spans go to SQLite as multi-row INSERTs of this many rows (15 values each,
+# well under SQLite's default limit of 32,766 variables): measured on a 30,000-span export,
+# executemany cost ~7.6 µs of CPU per span, 1,000-row statements ~6.2. Smaller exports keep
+# executemany (no difference there). Same rows in the same order: the same rowids.
+_SQLITE_CHUNK = 1000
+_SQLITE_VALUES = ("INSERT INTO spans (" + ", ".join(WRITTEN) + ") VALUES "
+                  + ", ".join(["(" + ", ".join("?" * len(WRITTEN)) + ")"] * _SQLITE_CHUNK))
+
+
+def _insert_sqlite_chunks(conn: Connection, experiment_id: int,
+                          rows: Sequence[SpanRow]) -> Sequence[SpanRow]:
+    """Insert whole chunks of ``rows``; the rows left over (fewer than a chunk)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        whole = len(rows) - len(rows) % _SQLITE_CHUNK
+        for start in range(0, whole, _SQLITE_CHUNK):
+            params: list[Any] = []
+            for r in rows[start:start + _SQLITE_CHUNK]:
+                costs = r.costs
+                params += (r.trace_id, experiment_id, r.span_id, r.parent_span_id, r.name,
+                           r.type, r.status, r.start_ns, r.end_ns, r.content,
+                           costs.get("input_cost"), costs.get("output_cost"),
+                           costs.get("total_cost"), r.model_name, r.model_provider)
+            execute_raw(conn, cursor, _SQLITE_VALUES, params)
+    finally:
+        cursor.close()
+    return rows[whole:]
 
 
 def span_values(experiment_id: int, rows: Sequence[SpanRow]) -> list[tuple[Any, ...]]:
