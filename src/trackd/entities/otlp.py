@@ -27,6 +27,7 @@ from binascii import b2a_base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from trackd.entities import otlp_json
 from trackd.entities.common import loads_json
 from trackd.entities.otel_translation import translate
 from trackd.errors import MlflowError, invalid_parameter
@@ -123,7 +124,9 @@ def parse_request(body: bytes, media_type: str) -> Any:
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             _hex_ids_to_base64(data)
-            ParseDict(data, request, ignore_unknown_fields=True)
+            if not otlp_json.fill(data, request):  # a body it cannot vouch for: ParseDict's
+                request = ExportTraceServiceRequest()
+                ParseDict(data, request, ignore_unknown_fields=True)
         else:
             request.ParseFromString(body)
     except (DecodeError, ValueError, TypeError, AttributeError) as exc:
