@@ -7,6 +7,7 @@ columns, non-ASCII, quotes, control characters)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,9 +67,22 @@ def _stored(conn: Any, trace_id: str, order: str) -> list[tuple[Any, ...]]:
         {"t": trace_id})]
 
 
-def test_large_insert_stores_what_the_plain_insert_stores(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("variables", [None, 999, 40])
+def test_large_insert_stores_what_the_plain_insert_stores(engine: sa.Engine,
+                                                          variables: int | None) -> None:
+    if variables is not None and engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's limit on variables")
     with engine.begin() as conn:
-        span_store.insert_spans(conn, 1, _rows("tr-chunked"))
+        conn.execute(sa.text("DELETE FROM spans"))
+        if variables is not None:  # an older or smaller SQLite build: smaller chunks, or none
+            dbapi: Any = conn.connection.dbapi_connection
+            old = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
+        try:
+            span_store.insert_spans(conn, 1, _rows("tr-chunked"))
+        finally:
+            if variables is not None:
+                dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, old)
         # The reference: the same rows one statement execution each.
         span_store._INSERT.run_tuples(conn, span_store.WRITTEN,
                                       span_store.span_values(1, _rows("tr-plain")))
