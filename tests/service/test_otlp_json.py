@@ -216,3 +216,27 @@ def test_a_list_under_both_names_answers_as_parse_dict_does() -> None:
     assert not _check(json.dumps(body).encode())
     body["resource_spans"] = [resource_spans]
     assert not _check(json.dumps(body).encode())
+
+
+def test_first_bodies_filled_at_once_from_several_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tables are made on the first body: a thread must never fill from one half made.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(7)
+    while True:  # an export the fast path takes (no NaN, no negative number...)
+        data = _hex_ids(MessageToDict(_repeating_request(rng, 40)))
+        otlp._hex_ids_to_base64(data)
+        if otlp_json.fill(data, ExportTraceServiceRequest()):
+            break
+    expected = ExportTraceServiceRequest()
+    ParseDict(data, expected, ignore_unknown_fields=True)
+    for _ in range(20):
+        monkeypatch.setattr(otlp_json, "_tables", {})
+
+        def one(_: int) -> ExportTraceServiceRequest:
+            request = ExportTraceServiceRequest()
+            assert otlp_json.fill(data, request)
+            return request
+
+        with ThreadPoolExecutor(8) as pool:
+            assert all(r == expected for r in pool.map(one, range(16)))

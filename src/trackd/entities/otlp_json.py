@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from typing import Any
 
 # Field kinds.
@@ -33,25 +34,35 @@ _Entry = tuple[str, int, str | None, Any, str | None]
 _tables: dict[str, dict[str, _Entry]] = {}
 
 
+_tables_lock = threading.Lock()
+
+
 def fill(data: Any, message: Any) -> bool:
     """Fill the empty ``message`` from ``data`` (parsed JSON) as ParseDict would; False when the
     body must go to ParseDict instead (``message`` is then half-filled: discard it)."""
-    return _fill(data, message, _table(message.DESCRIPTOR), 0)
+    table = _tables.get(message.DESCRIPTOR.full_name)
+    if table is None:
+        with _tables_lock:
+            # Built aside and published whole: a table half made would drop fields.
+            building: dict[str, dict[str, _Entry]] = {}
+            table = _table(message.DESCRIPTOR, building)
+            _tables.update(building)
+    return _fill(data, message, table, 0)
 
 
-def _table(descriptor: Any) -> dict[str, _Entry]:
-    found = _tables.get(descriptor.full_name)
+def _table(descriptor: Any, building: dict[str, dict[str, _Entry]]) -> dict[str, _Entry]:
+    found = _tables.get(descriptor.full_name) or building.get(descriptor.full_name)
     if found is not None:
         return found
     from google.protobuf.descriptor import FieldDescriptor as F
 
     table: dict[str, _Entry] = {}
-    _tables[descriptor.full_name] = table  # before recursing: message types may nest
+    building[descriptor.full_name] = table  # before recursing: message types may nest
     for field in descriptor.fields:
         sub: Any = None
         if field.type == F.TYPE_MESSAGE:
             kind = _REPEATED if _is_repeated(field) else _MESSAGE
-            sub = _table(field.message_type)
+            sub = _table(field.message_type, building)
             if field.message_type.GetOptions().map_entry:
                 kind = -1  # maps: never in an OTLP export; ParseDict's
         elif _is_repeated(field):
