@@ -308,9 +308,7 @@ def _row(span: Any, resource: dict[str, Any], memo: _Memo) -> SpanRow:
         '}, "attributes": ', _pairs(attributes, memo), ', "links": []',
         ', "trace_state": ' + _str(trace_state) + "}" if trace_state else "}",
     ))
-    row = SpanRow(trace_id, raw_span_id.hex(), raw_parent.hex() if raw_parent else None, name,
-                  None, (_STATUS.get(code) or _STATUS[0])[1], start, end, content, attributes,
-                  resource=resource)
+    span_type = None
     if sent_type is not None:
         span_type = memo.types.get(sent_type, _UNSEEN)
         if span_type is _UNSEEN:
@@ -318,7 +316,10 @@ def _row(span: Any, resource: dict[str, Any], memo: _Memo) -> SpanRow:
             span_type = str(decoded)[:500] if decoded is not None else None
             if len(sent_type) <= _MEMO_CHARS:
                 memo.types[sent_type] = span_type
-        row.type = span_type
+    # Every field given, in order: the dataclass's keyword and default handling costs too.
+    row = SpanRow(trace_id, raw_span_id.hex(), raw_parent.hex() if raw_parent else None, name,
+                  span_type, (_STATUS.get(code) or _STATUS[0])[1], start, end, content,
+                  attributes, None, None, _NO_COSTS, resource)
     # Most spans name no model, provider or cost: the lookups are skipped then.
     if _LLM_KEYS.isdisjoint(attributes):
         return row
