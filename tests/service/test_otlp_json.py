@@ -240,3 +240,14 @@ def test_first_bodies_filled_at_once_from_several_threads(monkeypatch: pytest.Mo
 
         with ThreadPoolExecutor(8) as pool:
             assert all(r == expected for r in pool.map(one, range(16)))
+
+
+@pytest.mark.parametrize("span", [{"name": 5}, {"kind": "SPAN_KIND_NOPE", "name": []},
+                                  {"startTimeUnixNano": "soon"}, {"status": {"code": []}}])
+def test_a_field_of_the_wrong_type_is_a_bad_export(span: dict[str, Any]) -> None:
+    # ParseDict's own error, which mlflow server answers 400 "Invalid OpenTelemetry format"
+    # (it reached trackd's client as a 500 before).
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "0f" * 16, "spanId": "1e" * 8, **span}]}]}]}).encode()
+    with pytest.raises(otlp.OtlpError, match="Invalid OpenTelemetry format"):
+        otlp.parse_request(body, "application/json")
