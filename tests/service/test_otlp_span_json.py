@@ -179,3 +179,67 @@ def test_span_json_is_what_json_dumps_writes(seed: int) -> None:
             assert row.span_id == span.span_id.hex()
             assert row.parent_span_id == (span.parent_span_id.hex() or None)
             assert row.end_ns == (span.end_time_unix_nano or None)
+
+
+# -- exports whose spans repeat keys and values ------------------------------------------------
+# The decoder keeps what one export's spans repeat (keys, short values, span types) and works
+# each out once: a value must be stored and written the same the first time and every time
+# after, whatever span it is in, on either side of the length above which nothing is kept.
+
+_POOL = ['"LLM"', '"CHAIN"', '"UNKNOWN"', "LLM", "chat", "gpt-4o", '"gpt-4o"', "openai", "12",
+         '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}',
+         '{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}', "[1, 2]", "",
+         "x" * 99, "y" * 100, "z" * 101, '"' + "w" * 98 + '"', '"' + "w" * 99 + '"',
+         "é" * 100, '"' + "ü" * 100 + '"', "{not json", '"a \\"b\\""', ' {"a": 1}']
+_POOL_KEYS = ["mlflow.spanType", "mlflow.spanInputs", "mlflow.spanOutputs", "mlflow.llm.model",
+              "mlflow.llm.provider", "mlflow.chat.tokenUsage", "gen_ai.operation.name",
+              "gen_ai.request.model", "gen_ai.usage.input_tokens", "openinference.span.kind",
+              "input.value", "output.value", "llm.model_name", "traceloop.span.kind",
+              "session.id", "custom", "é"]
+
+
+def _repeating_request(rng: random.Random, n_spans: int) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add().spans
+    traces = [rng.randbytes(16) for _ in range(rng.randrange(1, 4))]
+    for _ in range(n_spans):
+        span = spans.add(trace_id=rng.choice(traces), span_id=rng.randbytes(8),
+                         name=rng.choice(_POOL), kind=rng.randrange(0, 7),
+                         start_time_unix_nano=rng.randrange(0, 2**63))
+        if rng.random() < 0.8:
+            span.parent_span_id = rng.randbytes(8)
+        span.status.code = rng.randrange(0, 4)
+        if rng.random() < 0.2:
+            span.status.message = rng.choice(_POOL)
+        for _ in range(rng.randrange(0, 8)):
+            kv = span.attributes.add(key=rng.choice(_POOL_KEYS))
+            if rng.random() < 0.85:
+                kv.value.string_value = rng.choice(_POOL)
+            else:
+                _any(rng, kv.value)
+    return request
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_repeated_keys_and_values_are_written_as_the_first_time(seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    for _ in range(20):
+        request = _repeating_request(rng, rng.randrange(20, 120))
+        parsed = otlp.parse_request(request.SerializeToString(), "application/x-protobuf")
+        rows = otlp.span_rows(parsed)
+        spans = [s for rs in parsed.resource_spans for sc in rs.scope_spans for s in sc.spans]
+        for row, span in zip(rows, spans, strict=True):
+            content, attributes = _plain(span)
+            assert row.content == content
+            assert list(row.attributes.items()) == list(attributes.items())
+            # The type column: the span type as sent (before any translation), decoded.
+            sent = {kv.key: kv.value for kv in span.attributes}.get("mlflow.spanType")
+            if sent is None:
+                assert row.type is None
+                continue
+            stored = _plain_stored(_plain_value(sent))
+            try:
+                decoded = loads_json(stored)
+            except ValueError:
+                decoded = stored
+            assert row.type == (None if decoded is None else str(decoded)[:500])

@@ -27,6 +27,7 @@ from binascii import b2a_base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from trackd.entities import otlp_json
 from trackd.entities.common import loads_json
 from trackd.entities.otel_translation import translate
 from trackd.errors import MlflowError, invalid_parameter
@@ -110,7 +111,6 @@ def decompress(body: bytes, encoding: str | None) -> bytes:
 
 def parse_request(body: bytes, media_type: str) -> Any:
     """The ExportTraceServiceRequest in ``body``, or OtlpError."""
-    from google.protobuf.json_format import ParseDict
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
@@ -123,7 +123,9 @@ def parse_request(body: bytes, media_type: str) -> Any:
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             _hex_ids_to_base64(data)
-            ParseDict(data, request, ignore_unknown_fields=True)
+            if not otlp_json.fill(data, request):  # a body it cannot vouch for: ParseDict's
+                request = ExportTraceServiceRequest()
+                _parse_dict(data, request)
         else:
             request.ParseFromString(body)
     except (DecodeError, ValueError, TypeError, AttributeError) as exc:
@@ -133,6 +135,17 @@ def parse_request(body: bytes, media_type: str) -> Any:
         raise OtlpError("Invalid OpenTelemetry format - no spans found",
                         "INVALID_PARAMETER_VALUE")
     return request
+
+
+def _parse_dict(data: dict[str, Any], request: Any) -> None:
+    # Imported here: json_format takes ~18 ms to import, which a server that only ever gets
+    # protobuf bodies need not pay on its first export.
+    from google.protobuf.json_format import Error, ParseDict
+
+    try:
+        ParseDict(data, request, ignore_unknown_fields=True)
+    except Error as exc:  # a field of the wrong type...: 400, as mlflow server answers it
+        raise ValueError(str(exc)) from None
 
 
 def _hex_ids_to_base64(data: dict[str, Any]) -> None:
@@ -191,16 +204,44 @@ _JSON_WHITESPACE = " \t\n\r"
 _JSON_TEXT_START = frozenset('"{[' + _JSON_WHITESPACE)
 
 
-def _attributes(items: Any) -> dict[str, str]:
+# An export's spans repeat their attribute keys and many short values (span types, model and
+# provider names...): those are encoded once per export. Longer values (inputs, outputs) are
+# nearly always unique and are not kept.
+_MEMO_CHARS = 100
+
+
+class _Memo:
+    """What the spans of one export share, worked out once per export."""
+
+    __slots__ = ("traces", "stored", "encoded", "keys", "types")
+
+    def __init__(self) -> None:
+        # raw trace id -> (MLflow trace id, the span JSON's opening up to the span id, the
+        # request-id attribute as stored)
+        self.traces: dict[bytes, tuple[str, str, str]] = {}
+        self.stored: dict[str, str] = {}  # string attribute value as sent -> as stored
+        self.encoded: dict[str, str] = {}  # stored value -> as written in the span JSON
+        self.keys: dict[str, str] = {}  # attribute key -> '"key": '
+        self.types: dict[str, str | None] = {}  # stored mlflow.spanType -> the type column
+
+
+def _attributes(items: Any, memo: _Memo) -> dict[str, str]:
     """Span attributes as stored. Attribute values are nearly always strings (MLflow's
     clients send JSON text): those skip the generic decoding."""
     out = {}
+    known = memo.stored
     for kv in items:
         value = kv.value
         # A non-empty string_value means the oneof holds a string; an empty one may be unset.
         text = value.string_value
         if text or value.WhichOneof("value") == "string_value":
-            out[kv.key] = _stored_text(text)
+            if len(text) > _MEMO_CHARS:  # not looked up: hashing a long text costs too
+                out[kv.key] = _stored_text(text)
+                continue
+            stored = known.get(text)
+            if stored is None:
+                stored = known[text] = _stored_text(text)
+            out[kv.key] = stored
         else:
             out[kv.key] = stored_attribute(decode_any(value))
     return out
@@ -212,12 +253,12 @@ def _b64(raw: bytes) -> str:
 
 def span_rows(request: Any) -> list[SpanRow]:
     rows = []
-    traces: dict[bytes, tuple[str, str, str]] = {}  # the spans of an export share trace ids
+    memo = _Memo()
     for resource_spans in request.resource_spans:
         resource = {kv.key: decode_any(kv.value) for kv in resource_spans.resource.attributes}
         for scope in resource_spans.scope_spans:
             for span in scope.spans:
-                rows.append(_row(span, resource, traces))
+                rows.append(_row(span, resource, memo))
     return rows
 
 
@@ -227,24 +268,33 @@ def _bad_ids() -> OtlpError:
 
 
 def _trace_strings(raw_trace_id: bytes) -> tuple[str, str, str]:
-    """MLflow's trace id, the base64 id for the span JSON, and the request-id attribute."""
+    """MLflow's trace id, the span JSON up to its span id, and the request-id attribute."""
     if len(raw_trace_id) != 16:
         raise _bad_ids()
     trace_id = "tr-" + raw_trace_id.hex()
-    return trace_id, _b64(raw_trace_id), '"' + trace_id + '"'  # json.dumps of hex digits
+    return (trace_id, '{"trace_id": "' + _b64(raw_trace_id) + '", "span_id": "',
+            '"' + trace_id + '"')  # json.dumps of hex digits
 
 
-def _row(span: Any, resource: dict[str, Any],
-         traces: dict[bytes, tuple[str, str, str]]) -> SpanRow:
+# The span JSON's fixed text between its values, by kind and status code (json.dumps writes
+# the names as they are: plain ASCII).
+_KIND_TEXT = {code: ', "kind": "' + name + '", "start_time_unix_nano": '
+              for code, name in _KINDS.items()}
+_DEFAULT_KIND_TEXT = _KIND_TEXT[0]
+_STATUS_TEXT = {code: ', "status": {"code": "' + name + '", "message": '
+                for code, (name, _value) in _STATUS.items()}
+
+
+def _row(span: Any, resource: dict[str, Any], memo: _Memo) -> SpanRow:
     # Each read of a protobuf field builds a new Python object: every field is read once.
     raw_trace_id, raw_span_id, raw_parent = span.trace_id, span.span_id, span.parent_span_id
-    known = traces.get(raw_trace_id)
+    known = memo.traces.get(raw_trace_id)
     if known is None:
-        known = traces[raw_trace_id] = _trace_strings(raw_trace_id)
-    trace_id, trace_b64, request_id_attribute = known
+        known = memo.traces[raw_trace_id] = _trace_strings(raw_trace_id)
+    trace_id, head, request_id_attribute = known
     if len(raw_span_id) != 8:
         raise _bad_ids()
-    attributes = _attributes(span.attributes)
+    attributes = _attributes(span.attributes, memo)
     attributes[REQUEST_ID_ATTRIBUTE] = request_id_attribute
     # The type column keeps the type the span was sent with; MLflow's translation of other
     # instrumentations' attributes only reaches the stored attributes (and model columns).
@@ -254,27 +304,32 @@ def _row(span: Any, resource: dict[str, Any],
               for e in span.events] if len(span.events) else []
     translate(attributes, events)
     status = span.status
-    status_name, status_value = _STATUS.get(status.code, _STATUS[0])
+    code, message = status.code, status.message
     start, end, name = span.start_time_unix_nano, span.end_time_unix_nano or None, span.name
-    text = "".join((
-        '{"trace_id": "', trace_b64, '", "span_id": "', _b64(raw_span_id),
-        '", "parent_span_id": ', '"' + _b64(raw_parent) + '"' if raw_parent else "null",
-        ', "name": ', _str(name), ', "kind": "', _KINDS.get(span.kind, "SPAN_KIND_INTERNAL"),
-        '", "start_time_unix_nano": ', str(start),
+    trace_state = span.trace_state
+    content = "".join((
+        head, _b64(raw_span_id),
+        '", "parent_span_id": "' + _b64(raw_parent) + '", "name": ' if raw_parent
+        else '", "parent_span_id": null, "name": ',
+        _str(name), _KIND_TEXT.get(span.kind, _DEFAULT_KIND_TEXT), str(start),
         ', "end_time_unix_nano": ', "null" if end is None else str(end),
         ', "events": ', json.dumps(events, ensure_ascii=False, default=str) if events else "[]",
-        ', "status": {"code": "', status_name, '", "message": ', _str(status.message),
-        '}, "attributes": ', _pairs(attributes), ', "links": []',
+        _STATUS_TEXT.get(code) or _STATUS_TEXT[0], _str(message) if message else '""',
+        '}, "attributes": ', _pairs(attributes, memo), ', "links": []',
+        ', "trace_state": ' + _str(trace_state) + "}" if trace_state else "}",
     ))
-    trace_state = span.trace_state
-    row = SpanRow(trace_id, raw_span_id.hex(), raw_parent.hex() if raw_parent else None, name,
-                  None, status_value, start, end,
-                  text + ', "trace_state": ' + _str(trace_state) + "}" if trace_state
-                  else text + "}",
-                  attributes, resource=resource)
+    span_type = None
     if sent_type is not None:
-        span_type = _decoded(sent_type)
-        row.type = str(span_type)[:500] if span_type is not None else None
+        span_type = memo.types.get(sent_type, _UNSEEN)
+        if span_type is _UNSEEN:
+            decoded = _decoded(sent_type)
+            span_type = str(decoded)[:500] if decoded is not None else None
+            if len(sent_type) <= _MEMO_CHARS:
+                memo.types[sent_type] = span_type
+    # Every field given, in order: the dataclass's keyword and default handling costs too.
+    row = SpanRow(trace_id, raw_span_id.hex(), raw_parent.hex() if raw_parent else None, name,
+                  span_type, (_STATUS.get(code) or _STATUS[0])[1], start, end, content,
+                  attributes, None, None, _NO_COSTS, resource)
     # Most spans name no model, provider or cost: the lookups are skipped then.
     if _LLM_KEYS.isdisjoint(attributes):
         return row
@@ -284,19 +339,33 @@ def _row(span: Any, resource: dict[str, Any],
     return row
 
 
+_UNSEEN: Any = object()
 _LLM_KEYS = frozenset({"mlflow.llm.model", "mlflow.llm.provider", "mlflow.llm.cost"})
 
 
-def _pairs(attributes: dict[str, str]) -> str:
+def _pairs(attributes: dict[str, str], memo: _Memo) -> str:
     """The attributes as ``json.dumps`` writes them: the span's stored JSON is exactly what
     ``json.dumps(..., ensure_ascii=False)`` writes for the dict {trace_id, span_id,
     parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, events, status,
     attributes, links[, trace_state]}, written as text directly (the dict and the generic
     encoder cost more than the span's other work). Byte for byte: MLflow's span-content
     filters match on this text, separators included."""
-    if not all(type(v) is str for v in attributes.values()):
-        return json.dumps(attributes, ensure_ascii=False, default=str)
-    return "{" + ", ".join([_str(k) + ": " + _str(v) for k, v in attributes.items()]) + "}"
+    keys, encoded = memo.keys, memo.encoded
+    parts = []
+    for key, value in attributes.items():
+        if type(value) is not str:
+            return json.dumps(attributes, ensure_ascii=False, default=str)
+        key_text = keys.get(key)
+        if key_text is None:
+            key_text = keys[key] = _str(key) + ": "
+        if len(value) > _MEMO_CHARS:
+            parts.append(key_text + _str(value))
+            continue
+        value_text = encoded.get(value)
+        if value_text is None:
+            value_text = encoded[value] = _str(value)
+        parts.append(key_text + value_text)
+    return "{" + ", ".join(parts) + "}"
 
 
 def _decoded(raw: str) -> Any:

@@ -7,6 +7,7 @@ and MLflow's business.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam
 
 from trackd.entities.otlp import SpanRow
-from trackd.store.prepared import Prepared, one_of
+from trackd.store.prepared import Prepared, execute_raw, one_of
 
 _spans = sa.table(
     "spans",
@@ -59,7 +60,52 @@ def insert_spans(conn: Connection, experiment_id: int, rows: Sequence[SpanRow]) 
     """Store spans of traces that have none stored yet."""
     if not rows:
         return
-    _INSERT.run_tuples(conn, WRITTEN, span_values(experiment_id, rows))
+    if len(rows) >= _SQLITE_CHUNK and conn.dialect.name == "sqlite":
+        rows = _insert_sqlite_chunks(conn, experiment_id, rows)
+    if rows:
+        _INSERT.run_tuples(conn, WRITTEN, span_values(experiment_id, rows))
+
+
+# A large export's spans go to SQLite as multi-row INSERTs of up to this many rows (15 values
+# each, within SQLite's limit on variables: 32,766 since 3.32, 999 before, read from the
+# connection): measured on a 30,000-span export, executemany cost ~7.6 µs of CPU per span,
+# 1,000-row statements ~6.2. Smaller exports keep executemany (no difference there). Same rows
+# in the same order: the same rowids.
+_SQLITE_CHUNK = 1000
+
+
+@functools.lru_cache(maxsize=4)
+def _sqlite_values(n_rows: int) -> str:
+    return ("INSERT INTO spans (" + ", ".join(WRITTEN) + ") VALUES "
+            + ", ".join(["(" + ", ".join("?" * len(WRITTEN)) + ")"] * n_rows))
+
+
+def _insert_sqlite_chunks(conn: Connection, experiment_id: int,
+                          rows: Sequence[SpanRow]) -> Sequence[SpanRow]:
+    """Insert whole chunks of ``rows``; the rows left over (fewer than a chunk)."""
+    from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER  # SQLite databases only
+
+    dbapi = conn.connection.dbapi_connection
+    limit = dbapi.getlimit(SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+    chunk = min(_SQLITE_CHUNK, limit // len(WRITTEN))
+    if chunk < 2:
+        return rows
+    sql = _sqlite_values(chunk)
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        whole = len(rows) - len(rows) % chunk
+        for start in range(0, whole, chunk):
+            params: list[Any] = []
+            for r in rows[start:start + chunk]:
+                costs = r.costs
+                params += (r.trace_id, experiment_id, r.span_id, r.parent_span_id, r.name,
+                           r.type, r.status, r.start_ns, r.end_ns, r.content,
+                           costs.get("input_cost"), costs.get("output_cost"),
+                           costs.get("total_cost"), r.model_name, r.model_provider)
+            execute_raw(conn, cursor, sql, params)
+    finally:
+        cursor.close()
+    return rows[whole:]
 
 
 def span_values(experiment_id: int, rows: Sequence[SpanRow]) -> list[tuple[Any, ...]]:
