@@ -91,7 +91,8 @@ class SpanIngestService:
                 store.link_to_run(conn, finished, run_id, now_ms())
             return len(rows)
 
-        return await self.db.write(work)
+        # Exports come often and concurrently, each a small write: they share commits.
+        return await self.db.write(work, gather=True)
 
 
 class _Experiment:

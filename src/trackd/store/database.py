@@ -9,6 +9,15 @@ unit never touches the others.
 A caller is answered only after the commit that holds its work, so nothing acknowledged can
 be lost.
 
+For a small write the commit costs more than the statements (on SQLite the WAL frames of
+every page the transaction touched, then ``fdatasync``; on a server database the BEGIN and
+COMMIT round trips), and concurrent callers often reach the writer a few hundred microseconds
+apart, so that each group holds one or two of them. Work marked ``gather=True`` (OTLP span
+exports) lets the writer wait a little for the callers it expects: as many as its largest
+recent group held, at most ``GATHER_WAIT`` seconds; a lone client's groups hold one, so it
+never waits. Server databases give that work a writer of its own (their other writers would
+each take one of the callers that came together).
+
 SQLite gets one writer (it has one write lock anyway; several writers would only queue on it)
 and ``BEGIN IMMEDIATE``, so that a transaction never has to upgrade a read lock into a write
 lock, which can fail without waiting. Readers open their connections ``query_only``.
@@ -47,26 +56,38 @@ log = logging.getLogger("trackd.database")
 MAX_GROUP = 256
 # A whole group is retried unit by unit after a deadlock or a lost connection.
 _RETRIES = 5
+# How long a writer waits for the callers it expects to share a commit (``gather``).
+GATHER_WAIT = 0.002
+# A writer idle this long has no steady callers left to wait for: the next group starts alone.
+_GATHER_IDLE = 0.05
+# How long the largest recent group sets how many callers to wait for; then the size of the
+# group in hand does (a caller that stopped writing costs waits for this long at most).
+_PEAK_KEPT = 0.25
 
 
 class _Job:
     """One unit of work in the writers' queue, and how to answer its caller."""
 
-    __slots__ = ("fn", "loop", "future", "done", "result", "error")
+    __slots__ = ("fn", "loop", "future", "done", "result", "error", "gather")
 
     def __init__(
         self,
         fn: Callable[[Connection], Any],
         loop: asyncio.AbstractEventLoop | None,
         future: asyncio.Future[Any] | None,
+        gather: bool = False,
     ) -> None:
         self.fn = fn
+        self.gather = gather
         self.loop = loop
         self.future = future
         # Only a synchronous caller (CLI, start-up) waits on an event; requests use the future.
         self.done = threading.Event() if loop is None else None
         self.result: Any = None
         self.error: BaseException | None = None
+
+
+_Queue = queue.SimpleQueue[_Job | None]
 
 
 class Database:
@@ -88,13 +109,22 @@ class Database:
             self._reader = self.engine
             writers = max(2, pool_size // 2)
         self._read_limiter = anyio.CapacityLimiter(pool_size * 2)
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: _Queue = queue.SimpleQueue()
         self._held = threading.local()
-        self._writers = [
-            threading.Thread(target=self._writer_loop, name=f"trackd-writer-{i}", daemon=True)
-            for i in range(writers)
-        ]
-        for thread in self._writers:
+        # (thread, the queue it serves)
+        self._writers = [(threading.Thread(target=self._writer_loop, args=(self._queue,),
+                                           name=f"trackd-writer-{i}", daemon=True), self._queue)
+                         for i in range(writers)]
+        if writers == 1:
+            self._gather_queue = self._queue
+        else:
+            # Several writers would each take one of the callers that came together and
+            # commit it alone: work that gathers has a writer of its own.
+            self._gather_queue = queue.SimpleQueue()
+            self._writers.append((threading.Thread(
+                target=self._writer_loop, args=(self._gather_queue,),
+                name="trackd-writer-gathering", daemon=True), self._gather_queue))
+        for thread, _ in self._writers:
             thread.start()
 
     # -- public API ------------------------------------------------------------------------
@@ -109,11 +139,14 @@ class Database:
         except OperationalError as exc:
             raise _unavailable(exc) from exc
 
-    async def write(self, fn: Work[T]) -> T:
+    async def write(self, fn: Work[T], *, gather: bool = False) -> T:
+        """Run ``fn`` in a write transaction; answered once it is committed. ``gather``: the
+        writer may wait up to ``GATHER_WAIT`` for other callers to share the commit (for
+        frequent, concurrent, small writes whose commit costs more than their statements)."""
         self._refuse_if_read_only()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(fn, loop, future))
+        (self._gather_queue if gather else self._queue).put(_Job(fn, loop, future, gather))
         return await future
 
     def write_sync(self, fn: Work[T]) -> T:
@@ -128,9 +161,9 @@ class Database:
         return job.result  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        for _ in self._writers:
-            self._queue.put(None)
-        for thread in self._writers:
+        for _, jobs in self._writers:
+            jobs.put(None)
+        for thread, _ in self._writers:
             thread.join(timeout=10)
         self.engine.dispose()
         if self._reader is not self.engine:
@@ -164,27 +197,33 @@ class Database:
             with contextlib.suppress(Exception):
                 held.close()
 
-    def _writer_loop(self) -> None:
+    def _writer_loop(self, jobs: _Queue) -> None:
         try:
-            self._take_groups()
+            self._take_groups(jobs)
         finally:
             self._drop_connection()
 
-    def _take_groups(self) -> None:
+    def _take_groups(self, jobs: _Queue) -> None:
+        # The largest group of the last moments: about how many callers are writing at once.
+        # Not the last group's size: with four steady callers the writer would settle into
+        # groups of two (two arrive while the other two commit) and never wait for four.
+        peak, peak_at = 1, 0.0
         while True:
-            job = self._queue.get()
+            idle_from = time.monotonic()
+            job = jobs.get()
             if job is None:
                 return
+            now = time.monotonic()
+            if now - idle_from > _GATHER_IDLE:
+                peak = 1  # idle: nobody left to wait for
             group = [job]
-            while len(group) < MAX_GROUP:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # let the loop end after this group
-                    break
-                group.append(more)
+            if not _take_queued(jobs, group, MAX_GROUP):
+                jobs.put(None)  # let the loop end after this group
+            elif len(group) < peak and all(j.gather for j in group) \
+                    and not _gather(jobs, group, peak):
+                jobs.put(None)
+            if len(group) >= peak or now - peak_at > _PEAK_KEPT:
+                peak, peak_at = len(group), now
             self._run_group(group)
 
     def _run_group(self, group: list[_Job]) -> None:
@@ -235,6 +274,39 @@ class Database:
             else:
                 _settle(job, value, None)
             return
+
+
+def _take_queued(jobs: _Queue, group: list[_Job], size: int) -> bool:
+    """Add what is queued to ``group``, up to ``size`` units; False if a stop was taken."""
+    while len(group) < size:
+        try:
+            more = jobs.get_nowait()
+        except queue.Empty:
+            return True
+        if more is None:
+            return False
+        group.append(more)
+    return True
+
+
+def _gather(jobs: _Queue, group: list[_Job], size: int) -> bool:
+    """Wait up to ``GATHER_WAIT`` for ``group`` to reach ``size`` units (work that does not
+    gather ends the wait); False if a stop was taken."""
+    deadline = time.monotonic() + GATHER_WAIT
+    while len(group) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        try:
+            more = jobs.get(timeout=left)
+        except queue.Empty:
+            return True
+        if more is None:
+            return False
+        group.append(more)
+        if not more.gather:
+            return _take_queued(jobs, group, MAX_GROUP)
+    return True
 
 
 def _settle(job: _Job, value: Any, error: BaseException | None) -> None:
