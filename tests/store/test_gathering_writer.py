@@ -36,7 +36,7 @@ def test_a_wait_ends_when_the_expected_callers_are_in() -> None:
     first, queued = _job(), [_job(), _job(), _job()]
     q = _queue(*queued)
     group = [first]
-    assert _gather(q, group, 3)
+    assert _gather(q, group, 3, 1.0)
     assert group == [first, *queued[:2]]
     assert q.get_nowait() is queued[2]  # left for the next group
 
@@ -45,7 +45,7 @@ def test_work_that_does_not_gather_ends_the_wait_and_joins_with_what_is_queued()
     plain, after = _job(gather=False), _job()
     q = _queue(plain, after)
     group = [_job()]
-    assert _gather(q, group, 10)
+    assert _gather(q, group, 10, 1.0)
     assert group[1:] == [plain, after]
     assert q.empty()
 
@@ -53,13 +53,13 @@ def test_work_that_does_not_gather_ends_the_wait_and_joins_with_what_is_queued()
 def test_a_stop_ends_the_wait() -> None:
     q = _queue(_job(), None)
     group = [_job()]
-    assert not _gather(q, group, 10)
+    assert not _gather(q, group, 10, 1.0)
     assert len(group) == 2
 
 
 def test_a_wait_for_callers_that_never_come_ends() -> None:
     group = [_job()]
-    assert _gather(_queue(), group, 2)
+    assert _gather(_queue(), group, 2, 0.01)
     assert len(group) == 1
 
 
@@ -96,8 +96,9 @@ def test_gathering_work_has_its_own_writer_on_server_databases(
 def test_closing_ends_a_writer_that_is_gathering(
     db_kind: str, tmp_path: Path, monkeypatch: object
 ) -> None:
-    """Many callers at once (the writer then expects many), then a few: the writer waits for
-    callers that do not come while the database closes; every caller is answered."""
+    """Many callers at once (the writer then expects many), then one: on SQLite the writer
+    waits for callers that do not come while the database closes (server databases' gathering
+    writer does not wait); every caller is answered."""
     monkeypatch.setattr(database, "GATHER_WAIT", 30.0)  # type: ignore[attr-defined]
     with fresh_database(db_kind, tmp_path) as url:
         db = Database(url)

@@ -9,14 +9,15 @@ unit never touches the others.
 A caller is answered only after the commit that holds its work, so nothing acknowledged can
 be lost.
 
-For a small write the commit costs more than the statements (on SQLite the WAL frames of
-every page the transaction touched, then ``fdatasync``; on a server database the BEGIN and
-COMMIT round trips), and concurrent callers often reach the writer a few hundred microseconds
-apart, so that each group holds one or two of them. Work marked ``gather=True`` (OTLP span
-exports) lets the writer wait a little for the callers it expects: as many as its largest
-recent group held, at most ``GATHER_WAIT`` seconds; a lone client's groups hold one, so it
-never waits. Server databases give that work a writer of its own (their other writers would
-each take one of the callers that came together).
+Work marked ``gather=True`` (small OTLP span exports: frequent, concurrent, and their commit
+costs more than their statements) is grouped harder. On SQLite the commit is this process's
+work (the WAL frames of every page the transaction touched, then ``fdatasync``), and
+concurrent callers reach the writer a few hundred microseconds apart, so that groups held one
+or two of them: the writer now waits a little for the callers it expects, as many as its
+largest recent group held, at most ``GATHER_WAIT`` seconds (a lone client's groups hold one,
+so it never waits). On a server database the several writers each took one of the callers that
+came together, with a BEGIN and a COMMIT round trip each: that work has a writer of its own,
+which takes what is queued without waiting (waiting saved no more there, and cost throughput).
 
 SQLite gets one writer (it has one write lock anyway; several writers would only queue on it)
 and ``BEGIN IMMEDIATE``, so that a transaction never has to upgrade a read lock into a write
@@ -56,7 +57,7 @@ log = logging.getLogger("trackd.database")
 MAX_GROUP = 256
 # A whole group is retried unit by unit after a deadlock or a lost connection.
 _RETRIES = 5
-# How long a writer waits for the callers it expects to share a commit (``gather``).
+# How long the SQLite writer waits for the callers it expects to share a commit (``gather``).
 GATHER_WAIT = 0.002
 # A writer idle this long has no steady callers left to wait for: the next group starts alone.
 _GATHER_IDLE = 0.05
@@ -107,12 +108,14 @@ class Database:
             self.engine = _sqlite_engine(self.url, writer=True)
             self._reader = _sqlite_engine(self.url, writer=False)
             writers = 1
+            self._gather_wait = GATHER_WAIT
         else:
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
             self._reader = self.engine
             writers = max(2, pool_size // 2)
+            self._gather_wait = 0.0
         self._read_limiter = anyio.CapacityLimiter(pool_size * 2)
         self._queue: _Queue = queue.SimpleQueue()
         self._held = threading.local()
@@ -224,8 +227,8 @@ class Database:
             group = [job]
             if not _take_queued(jobs, group, MAX_GROUP):
                 jobs.put(None)  # let the loop end after this group
-            elif len(group) < peak and all(j.gather for j in group) \
-                    and not _gather(jobs, group, peak):
+            elif self._gather_wait and len(group) < peak and all(j.gather for j in group) \
+                    and not _gather(jobs, group, peak, self._gather_wait):
                 jobs.put(None)
             if len(group) >= peak or now - peak_at > _PEAK_KEPT:
                 peak, peak_at = len(group), now
@@ -294,10 +297,10 @@ def _take_queued(jobs: _Queue, group: list[_Job], size: int) -> bool:
     return True
 
 
-def _gather(jobs: _Queue, group: list[_Job], size: int) -> bool:
-    """Wait up to ``GATHER_WAIT`` for ``group`` to reach ``size`` units (work that does not
+def _gather(jobs: _Queue, group: list[_Job], size: int, wait: float) -> bool:
+    """Wait up to ``wait`` seconds for ``group`` to reach ``size`` units (work that does not
     gather ends the wait); False if a stop was taken."""
-    deadline = time.monotonic() + GATHER_WAIT
+    deadline = time.monotonic() + wait
     while len(group) < size:
         left = deadline - time.monotonic()
         if left <= 0:
