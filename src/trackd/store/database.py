@@ -119,6 +119,7 @@ class Database:
         self._read_limiter = anyio.CapacityLimiter(pool_size * 2)
         self._queue: _Queue = queue.SimpleQueue()
         self._held = threading.local()
+        self._wake = _WakeUp()  # SQLite's writer, while it waits for callers (``gather``)
         # (thread, the queue it serves)
         self._writers = [(threading.Thread(target=self._writer_loop, args=(self._queue,),
                                            name=f"trackd-writer-{i}", daemon=True), self._queue)
@@ -154,7 +155,10 @@ class Database:
         self._refuse_if_read_only()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        (self._gather_queue if gather else self._queue).put(_Job(fn, loop, future, gather))
+        jobs = self._gather_queue if gather else self._queue
+        jobs.put(_Job(fn, loop, future, gather))
+        if self._wake.wanted:
+            self._wake.queued(jobs, gather)
         return await future
 
     def write_sync(self, fn: Work[T]) -> T:
@@ -162,6 +166,7 @@ class Database:
         self._refuse_if_read_only()
         job = _Job(fn, None, None)
         self._queue.put(job)
+        self._wake.queued(self._queue, False)
         assert job.done is not None
         job.done.wait()
         if job.error is not None:
@@ -171,6 +176,7 @@ class Database:
     def close(self) -> None:
         for _, jobs in self._writers:
             jobs.put(None)
+        self._wake.event.set()
         for thread, _ in self._writers:
             thread.join(timeout=10)
         self.engine.dispose()
@@ -228,7 +234,7 @@ class Database:
             if not _take_queued(jobs, group, MAX_GROUP):
                 jobs.put(None)  # let the loop end after this group
             elif self._gather_wait and len(group) < peak and all(j.gather for j in group) \
-                    and not _gather(jobs, group, peak, self._gather_wait):
+                    and not _gather(jobs, group, peak, self._gather_wait, self._wake):
                 jobs.put(None)
             if len(group) >= peak or now - peak_at > _PEAK_KEPT:
                 peak, peak_at = len(group), now
@@ -297,24 +303,49 @@ def _take_queued(jobs: _Queue, group: list[_Job], size: int) -> bool:
     return True
 
 
-def _gather(jobs: _Queue, group: list[_Job], size: int, wait: float) -> bool:
+class _WakeUp:
+    """How a writer that waits for callers is woken: once they are all queued (or work that
+    does not gather comes, or a stop), not at every caller. Each wake-up is a hand-off of the
+    GIL between the event loop, busy with the next export, and the writer."""
+
+    __slots__ = ("wanted", "event")
+
+    def __init__(self) -> None:
+        self.wanted = 0  # units the writer waits for; 0 when it is not waiting
+        self.event = threading.Event()
+
+    def queued(self, jobs: _Queue, gather: bool) -> None:
+        """Called after a unit was queued."""
+        wanted = self.wanted
+        if wanted and (not gather or jobs.qsize() >= wanted):
+            self.event.set()
+
+
+def _gather(jobs: _Queue, group: list[_Job], size: int, wait: float,
+            wake: _WakeUp | None = None) -> bool:
     """Wait up to ``wait`` seconds for ``group`` to reach ``size`` units (work that does not
     gather ends the wait); False if a stop was taken."""
+    wake = wake or _WakeUp()
+    wake.event.clear()
     deadline = time.monotonic() + wait
-    while len(group) < size:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return True
-        try:
-            more = jobs.get(timeout=left)
-        except queue.Empty:
-            return True
-        if more is None:
-            return False
-        group.append(more)
-        if not more.gather:
-            return _take_queued(jobs, group, MAX_GROUP)
-    return True
+    try:
+        while True:
+            taken = len(group)
+            if not _take_queued(jobs, group, MAX_GROUP):
+                return False
+            if len(group) >= size or not all(j.gather for j in group[taken:]):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            # Published before looking at the queue: a unit queued from here on sees it.
+            wake.wanted = size - len(group)
+            if jobs.qsize() < wake.wanted:
+                wake.event.wait(left)
+                wake.event.clear()
+            wake.wanted = 0
+    finally:
+        wake.wanted = 0
 
 
 def _settle(job: _Job, value: Any, error: BaseException | None) -> None:
