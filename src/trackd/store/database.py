@@ -149,9 +149,10 @@ class Database:
             raise _unavailable(exc) from exc
 
     async def write(self, fn: Work[T], *, gather: bool = False) -> T:
-        """Run ``fn`` in a write transaction; answered once it is committed. ``gather``: the
-        writer may wait up to ``GATHER_WAIT`` for other callers to share the commit (for
-        frequent, concurrent, small writes whose commit costs more than their statements)."""
+        """Run ``fn`` in a write transaction; answered once it is committed. ``gather``: for
+        frequent, concurrent, small writes whose commit costs more than their statements, which
+        are grouped harder (SQLite's writer may wait up to ``GATHER_WAIT`` for other callers to
+        share the commit; server databases have a writer for them alone)."""
         self._refuse_if_read_only()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
