@@ -62,18 +62,21 @@ def _duplicate_key(run_id: str) -> object:
     return work
 
 
-async def _fire(db: Database, run_id: str, n: int, with_duplicate: bool) -> list[object]:
+async def _fire(db: Database, run_id: str, n: int, with_duplicate: bool,
+                gather: bool = False) -> list[object]:
     units = [_unit(run_id, i, fail=i % 7 == 3) for i in range(n)]
-    calls = [db.write(u) for u in units]
+    calls = [db.write(u, gather=gather) for u in units]
     if with_duplicate:
         calls.insert(n // 2, db.write(_duplicate_key(run_id)))  # type: ignore[arg-type]
     return await asyncio.gather(*calls, return_exceptions=True)
 
 
-# 200 units queued at once land in one or two groups (the writer takes what is queued).
+# 200 units queued at once land in one or two groups (the writer takes what is queued);
+# units that gather (span exports) go through the gathering writer, with the same rules.
+@pytest.mark.parametrize("gather", [False, True], ids=["plain", "gathering"])
 @pytest.mark.parametrize("with_duplicate", [False, True], ids=["mlflow-errors", "key-conflict"])
 def test_failing_units_do_not_touch_their_group(
-    db_kind: str, tmp_path: Path, with_duplicate: bool
+    db_kind: str, tmp_path: Path, with_duplicate: bool, gather: bool
 ) -> None:
     n = 200
     with fresh_database(db_kind, tmp_path) as url:
@@ -84,7 +87,8 @@ def test_failing_units_do_not_touch_their_group(
             # A thread of its own: other tests of the session may leave an event loop running
             # in this one, where asyncio.run() refuses to start.
             with ThreadPoolExecutor(1) as pool:
-                outcomes = pool.submit(asyncio.run, _fire(db, run_id, n, with_duplicate)).result()
+                outcomes = pool.submit(
+                    asyncio.run, _fire(db, run_id, n, with_duplicate, gather)).result()
             if with_duplicate:
                 duplicate = outcomes.pop(n // 2)
                 assert isinstance(duplicate, sa.exc.IntegrityError)

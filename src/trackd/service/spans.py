@@ -52,6 +52,9 @@ _CACHE_USAGE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens",
                      "cache_creation_input_tokens_above_1hr")
 # Tags the server keeps for itself: a span attribute may not set them.
 _RESERVED_TAGS = (SPANS_LOCATION_TAG, ARTIFACT_LOCATION_TAG)
+# Exports of up to this many spans may wait briefly to share a commit with others
+# (trackd.store.database, ``gather``).
+GATHERED_SPANS = 100
 
 
 class SpanIngestService:
@@ -91,7 +94,9 @@ class SpanIngestService:
                 store.link_to_run(conn, finished, run_id, now_ms())
             return len(rows)
 
-        return await self.db.write(work)
+        # Small exports come often and concurrently, and their commit costs more than their
+        # statements: they share commits. A large one would only hold the others back.
+        return await self.db.write(work, gather=len(rows) <= GATHERED_SPANS)
 
 
 class _Experiment:

@@ -9,6 +9,16 @@ unit never touches the others.
 A caller is answered only after the commit that holds its work, so nothing acknowledged can
 be lost.
 
+Work marked ``gather=True`` (small OTLP span exports: frequent, concurrent, and their commit
+costs more than their statements) is grouped harder. On SQLite the commit is this process's
+work (the WAL frames of every page the transaction touched, then ``fdatasync``), and
+concurrent callers reach the writer a few hundred microseconds apart, so that groups held one
+or two of them: the writer now waits a little for the callers it expects, as many as its
+largest recent group held, at most ``GATHER_WAIT`` seconds (a lone client's groups hold one,
+so it never waits). On a server database the several writers each took one of the callers that
+came together, with a BEGIN and a COMMIT round trip each: that work has a writer of its own,
+which takes what is queued without waiting (waiting saved no more there, and cost throughput).
+
 SQLite gets one writer (it has one write lock anyway; several writers would only queue on it)
 and ``BEGIN IMMEDIATE``, so that a transaction never has to upgrade a read lock into a write
 lock, which can fail without waiting. Readers open their connections ``query_only``.
@@ -47,26 +57,43 @@ log = logging.getLogger("trackd.database")
 MAX_GROUP = 256
 # A whole group is retried unit by unit after a deadlock or a lost connection.
 _RETRIES = 5
+# How long the SQLite writer waits for the callers it expects to share a commit (``gather``).
+GATHER_WAIT = 0.002
+# A writer idle this long has no steady callers left to wait for: the next group starts alone.
+_GATHER_IDLE = 0.05
+# How long the largest recent group sets how many callers to wait for; then the size of the
+# group in hand does (a caller that stopped writing costs waits for this long at most).
+_PEAK_KEPT = 0.25
+# WAL frames between automatic checkpoints (SQLite's default is 1,000). A checkpoint copies
+# every page changed since the last one into the database file and syncs it; the pages a
+# small transaction touches (the right edges of the time-ordered indexes, the tables' last
+# pages) change in every commit, so a longer WAL copies each of them once for many commits.
+_WAL_AUTOCHECKPOINT = 10_000
 
 
 class _Job:
     """One unit of work in the writers' queue, and how to answer its caller."""
 
-    __slots__ = ("fn", "loop", "future", "done", "result", "error")
+    __slots__ = ("fn", "loop", "future", "done", "result", "error", "gather")
 
     def __init__(
         self,
         fn: Callable[[Connection], Any],
         loop: asyncio.AbstractEventLoop | None,
         future: asyncio.Future[Any] | None,
+        gather: bool = False,
     ) -> None:
         self.fn = fn
+        self.gather = gather
         self.loop = loop
         self.future = future
         # Only a synchronous caller (CLI, start-up) waits on an event; requests use the future.
         self.done = threading.Event() if loop is None else None
         self.result: Any = None
         self.error: BaseException | None = None
+
+
+_Queue = queue.SimpleQueue[_Job | None]
 
 
 class Database:
@@ -81,20 +108,32 @@ class Database:
             self.engine = _sqlite_engine(self.url, writer=True)
             self._reader = _sqlite_engine(self.url, writer=False)
             writers = 1
+            self._gather_wait = GATHER_WAIT
         else:
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
             self._reader = self.engine
             writers = max(2, pool_size // 2)
+            self._gather_wait = 0.0
         self._read_limiter = anyio.CapacityLimiter(pool_size * 2)
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: _Queue = queue.SimpleQueue()
         self._held = threading.local()
-        self._writers = [
-            threading.Thread(target=self._writer_loop, name=f"trackd-writer-{i}", daemon=True)
-            for i in range(writers)
-        ]
-        for thread in self._writers:
+        self._wake = _WakeUp()  # SQLite's writer, while it waits for callers (``gather``)
+        # (thread, the queue it serves)
+        self._writers = [(threading.Thread(target=self._writer_loop, args=(self._queue,),
+                                           name=f"trackd-writer-{i}", daemon=True), self._queue)
+                         for i in range(writers)]
+        if writers == 1:
+            self._gather_queue = self._queue
+        else:
+            # Several writers would each take one of the callers that came together and
+            # commit it alone: work that gathers has a writer of its own.
+            self._gather_queue = queue.SimpleQueue()
+            self._writers.append((threading.Thread(
+                target=self._writer_loop, args=(self._gather_queue,),
+                name="trackd-writer-gathering", daemon=True), self._gather_queue))
+        for thread, _ in self._writers:
             thread.start()
 
     # -- public API ------------------------------------------------------------------------
@@ -109,11 +148,18 @@ class Database:
         except OperationalError as exc:
             raise _unavailable(exc) from exc
 
-    async def write(self, fn: Work[T]) -> T:
+    async def write(self, fn: Work[T], *, gather: bool = False) -> T:
+        """Run ``fn`` in a write transaction; answered once it is committed. ``gather``: for
+        frequent, concurrent, small writes whose commit costs more than their statements, which
+        are grouped harder (SQLite's writer may wait up to ``GATHER_WAIT`` for other callers to
+        share the commit; server databases have a writer for them alone)."""
         self._refuse_if_read_only()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(fn, loop, future))
+        jobs = self._gather_queue if gather else self._queue
+        jobs.put(_Job(fn, loop, future, gather))
+        if self._wake.wanted:
+            self._wake.queued(jobs, gather)
         return await future
 
     def write_sync(self, fn: Work[T]) -> T:
@@ -121,6 +167,7 @@ class Database:
         self._refuse_if_read_only()
         job = _Job(fn, None, None)
         self._queue.put(job)
+        self._wake.queued(self._queue, False)
         assert job.done is not None
         job.done.wait()
         if job.error is not None:
@@ -128,9 +175,10 @@ class Database:
         return job.result  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        for _ in self._writers:
-            self._queue.put(None)
-        for thread in self._writers:
+        for _, jobs in self._writers:
+            jobs.put(None)
+        self._wake.event.set()
+        for thread, _ in self._writers:
             thread.join(timeout=10)
         self.engine.dispose()
         if self._reader is not self.engine:
@@ -164,27 +212,33 @@ class Database:
             with contextlib.suppress(Exception):
                 held.close()
 
-    def _writer_loop(self) -> None:
+    def _writer_loop(self, jobs: _Queue) -> None:
         try:
-            self._take_groups()
+            self._take_groups(jobs)
         finally:
             self._drop_connection()
 
-    def _take_groups(self) -> None:
+    def _take_groups(self, jobs: _Queue) -> None:
+        # The largest group of the last moments: about how many callers are writing at once.
+        # Not the last group's size: with four steady callers the writer would settle into
+        # groups of two (two arrive while the other two commit) and never wait for four.
+        peak, peak_at = 1, 0.0
         while True:
-            job = self._queue.get()
+            idle_from = time.monotonic()
+            job = jobs.get()
             if job is None:
                 return
+            now = time.monotonic()
+            if now - idle_from > _GATHER_IDLE:
+                peak = 1  # idle: nobody left to wait for
             group = [job]
-            while len(group) < MAX_GROUP:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # let the loop end after this group
-                    break
-                group.append(more)
+            if not _take_queued(jobs, group, MAX_GROUP):
+                jobs.put(None)  # let the loop end after this group
+            elif self._gather_wait and len(group) < peak and all(j.gather for j in group) \
+                    and not _gather(jobs, group, peak, self._gather_wait, self._wake):
+                jobs.put(None)
+            if len(group) >= peak or now - peak_at > _PEAK_KEPT:
+                peak, peak_at = len(group), now
             self._run_group(group)
 
     def _run_group(self, group: list[_Job]) -> None:
@@ -235,6 +289,64 @@ class Database:
             else:
                 _settle(job, value, None)
             return
+
+
+def _take_queued(jobs: _Queue, group: list[_Job], size: int) -> bool:
+    """Add what is queued to ``group``, up to ``size`` units; False if a stop was taken."""
+    while len(group) < size:
+        try:
+            more = jobs.get_nowait()
+        except queue.Empty:
+            return True
+        if more is None:
+            return False
+        group.append(more)
+    return True
+
+
+class _WakeUp:
+    """How a writer that waits for callers is woken: once they are all queued (or work that
+    does not gather comes, or a stop), not at every caller. Each wake-up is a hand-off of the
+    GIL between the event loop, busy with the next export, and the writer."""
+
+    __slots__ = ("wanted", "event")
+
+    def __init__(self) -> None:
+        self.wanted = 0  # units the writer waits for; 0 when it is not waiting
+        self.event = threading.Event()
+
+    def queued(self, jobs: _Queue, gather: bool) -> None:
+        """Called after a unit was queued."""
+        wanted = self.wanted
+        if wanted and (not gather or jobs.qsize() >= wanted):
+            self.event.set()
+
+
+def _gather(jobs: _Queue, group: list[_Job], size: int, wait: float,
+            wake: _WakeUp | None = None) -> bool:
+    """Wait up to ``wait`` seconds for ``group`` to reach ``size`` units (work that does not
+    gather ends the wait); False if a stop was taken."""
+    wake = wake or _WakeUp()
+    wake.event.clear()
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            taken = len(group)
+            if not _take_queued(jobs, group, MAX_GROUP):
+                return False
+            if len(group) >= size or not all(j.gather for j in group[taken:]):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            # Published before looking at the queue: a unit queued from here on sees it.
+            wake.wanted = size - len(group)
+            if jobs.qsize() < wake.wanted:
+                wake.event.wait(left)
+                wake.event.clear()
+            wake.wanted = 0
+    finally:
+        wake.wanted = 0
 
 
 def _settle(job: _Job, value: Any, error: BaseException | None) -> None:
@@ -330,7 +442,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        if not writer:
+        if writer:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_AUTOCHECKPOINT}")
+        else:
             cursor.execute("PRAGMA query_only=1")
         cursor.close()
         # Trace filters' RLIKE (as MLflow's SQLite connections define it: a search, and a bad
