@@ -97,7 +97,7 @@ def info_json(row: tuple[Any, ...], tags: Pairs, metadata: Pairs,
 def _added(pairs: Pairs, more: dict[str, str]) -> Pairs:
     """``pairs`` with ``more`` set, as ``dict.update`` sets them (a key already there keeps
     its place; a new one goes last)."""
-    if type(pairs) is not str:
+    if isinstance(pairs, dict):
         pairs.update(more)
         return pairs
     if pairs == "{}":
