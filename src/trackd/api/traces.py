@@ -100,7 +100,7 @@ async def search(call: Call) -> dict[str, Any]:
                 "(mlflow_experiment.experiment_id) are supported"
             )
         experiment_ids.append(str(found))
-    infos, token = await call.services.traces.search(
+    infos, token = await call.services.traces.search_json(
         experiment_ids,
         f.string("filter"),
         f.integer("max_results"),
@@ -109,7 +109,7 @@ async def search(call: Call) -> dict[str, Any]:
     )
     out: dict[str, Any] = {}
     if infos:
-        out["traces"] = [i.to_json() for i in infos]
+        out["traces"] = infos
     if token:
         out["next_page_token"] = token
     return out

@@ -189,13 +189,13 @@ def promoted_columns(metadata: dict[str, str]) -> dict[str, Any]:
     return columns
 
 
-_PROMOTED_COLUMNS = ("session_id", *TOKEN_COLUMNS.values(), *COST_COLUMNS.values())
+PROMOTED_COLUMNS = ("session_id", *TOKEN_COLUMNS.values(), *COST_COLUMNS.values())
 
 
 def restored_metadata(columns: dict[str, Any]) -> dict[str, str]:
     """What a reader sees of those columns: MLflow's metadata keys, JSON as MLflow writes it."""
     # Most traces have none of them: found out in C, without a Python loop over the columns.
-    if list(map(columns.get, _PROMOTED_COLUMNS)).count(None) == len(_PROMOTED_COLUMNS):
+    if list(map(columns.get, PROMOTED_COLUMNS)).count(None) == len(PROMOTED_COLUMNS):
         return {}
     out: dict[str, str] = {}
     if columns.get("session_id") is not None:

@@ -16,8 +16,8 @@ there on write and given back on read exactly as MLflow does (see entities/trace
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +43,7 @@ from trackd.service.experiments import check_active_experiment, require_experime
 from trackd.service.order_by import check_key_count, split_entry
 from trackd.service.paging import check_max_results, encode_token, fingerprint, read_offset
 from trackd.service.trace_filters import parse_trace_filter
+from trackd.service.trace_infos_json import info_json
 from trackd.store import assessments as assessment_store
 from trackd.store import runs as run_store
 from trackd.store import spans as span_store
@@ -56,6 +57,7 @@ _ORDER_KEYS = {"timestamp": "timestamp_ms", "timestamp_ms": "timestamp_ms",
                "experiment_id": "experiment_id"}
 _PREVIEW_CHARS = 1000  # trace_info.request_preview / response_preview are VARCHAR(1000)
 MAX_TRACE_LINKS = 100  # traces per link-to-run request (MLflow's limit)
+T = TypeVar("T")
 
 
 def _with_assessments(conn: Connection, rows: list[Any]) -> list[TraceInfo]:
@@ -71,6 +73,15 @@ def _with_assessments(conn: Connection, rows: list[Any]) -> list[TraceInfo]:
             info.assessments = [a.to_json() for a in assessments]
         infos.append(info)
     return infos
+
+
+def _infos_json(conn: Connection, trace_ids: list[str]) -> list[dict[str, Any]]:
+    """The infos of ``_with_assessments(conn, store.load_rows(conn, trace_ids))`` as their
+    ``to_json``, without the entities."""
+    rows = store.load_json_rows(conn, trace_ids)
+    found = assessment_store.by_trace(conn, [r[0][0] for r in rows])
+    return [info_json(row, tags, metadata, [a.to_json() for a in found[row[0]]])
+            for row, tags, metadata in rows]
 
 
 def _entity(columns: dict[str, Any], tags: dict[str, str], metadata: dict[str, str]) -> TraceInfo:
@@ -282,6 +293,22 @@ class TraceService:
     async def search(self, experiment_ids: Sequence[str], filter_string: str | None,
                      max_results: int | None, order_by: Sequence[str],
                      page_token: str | None) -> tuple[list[TraceInfo], str | None]:
+        return await self._search(
+            lambda conn, ids: _with_assessments(conn, store.load_rows(conn, ids)),
+            experiment_ids, filter_string, max_results, order_by, page_token)
+
+    async def search_json(self, experiment_ids: Sequence[str], filter_string: str | None,
+                          max_results: int | None, order_by: Sequence[str],
+                          page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """search with each info as its JSON (``TraceInfo.to_json``), built straight from the
+        rows (service/trace_infos_json.py): what ``traces/search`` answers."""
+        return await self._search(_infos_json, experiment_ids, filter_string, max_results,
+                                  order_by, page_token)
+
+    async def _search(self, load: Callable[[Connection, list[str]], list[T]],
+                      experiment_ids: Sequence[str], filter_string: str | None,
+                      max_results: int | None, order_by: Sequence[str],
+                      page_token: str | None) -> tuple[list[T], str | None]:
         ids = [v.parse_experiment_id(e) for e in experiment_ids]
         if not ids:
             raise invalid_parameter("At least one experiment ID (location) must be specified.")
@@ -291,12 +318,11 @@ class TraceService:
         query = fingerprint(ids, filter_string or "", list(order_by))
         offset = read_offset(page_token, query)
 
-        def work(conn: Connection) -> tuple[list[TraceInfo], bool]:
+        def work(conn: Connection) -> tuple[list[T], bool]:
             # One id more than the page tells whether another page follows; only the page's
             # traces are loaded.
             found = traces_search.search_ids(conn, ids, clauses, keys, offset, limit + 1)
-            return _with_assessments(conn, store.load_rows(conn, found[:limit])), \
-                len(found) > limit
+            return load(conn, found[:limit]), len(found) > limit
 
         infos, more = await self.db.read(work)
         token = encode_token({"q": query, "offset": offset + limit}) if more else None

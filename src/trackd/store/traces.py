@@ -151,7 +151,9 @@ def _gathers_json(conn: Connection) -> bool:
         getattr(dialect.loaded_dbapi, "sqlite_version_info", (0,)) >= (3, 38)
 
 
-def _string_map(text: str | None) -> dict[str, str]:
+def string_map(text: str | None) -> dict[str, str]:
+    """SQLite's JSON object of a trace's tags or metadata as a dict (a NULL value reads as the
+    empty string, as the row-by-row read gives it)."""
     found: dict[str, Any] = orjson.loads(text) if text else {}
     if None in found.values():  # a NULL value reads as the empty string, as below
         return {k: "" if v is None else v for k, v in found.items()}
@@ -162,7 +164,7 @@ def _load_rows_sqlite(conn: Connection, ids: list[str]) -> dict[str, tuple[dict[
                                                                           dict[str, str],
                                                                           dict[str, str]]]:
     return {r[0]: (dict(zip(COLUMN_NAMES, r[:_N_COLUMNS], strict=True)),
-                   _string_map(r[_N_COLUMNS]), _string_map(r[_N_COLUMNS + 1]))
+                   string_map(r[_N_COLUMNS]), string_map(r[_N_COLUMNS + 1]))
             for r in _LOAD_WHOLE.all_for_ids(conn, ids)}
 
 
@@ -174,6 +176,57 @@ def load_rows(conn: Connection, trace_ids: Sequence[str]) -> list[tuple[dict[str
         return []
     ids = list(dict.fromkeys(trace_ids))
     whole = _load_rows_sqlite(conn, ids) if _gathers_json(conn) else load_rows_apart(conn, ids)
+    return [whole[i] for i in trace_ids if i in whole]
+
+
+# Answers written straight as JSON (a search page's infos, service/trace_infos_json.py): on
+# SQLite, a trace's tags and metadata go out as the JSON text SQLite gathered, where that text
+# is what orjson would write for the same dict. Both quote strings the same way here (SQLite
+# 3.40: every code point checked, tests/store/test_trace_reads_store.py); a SQLite that writes
+# them otherwise is found out by a probe of every ASCII character and a few others, once per
+# process, and has its text parsed.
+Pairs = dict[str, str] | str  # tags or metadata: a dict, or SQLite's JSON text of one
+_PROBE = "".join(map(chr, range(128))) + "\u00e9\u2713\U0001d11e\u2028\u2029\ufeff\U0010ffff"
+_writes_orjsons: bool | None = None
+
+
+def sqlite_writes_orjsons(conn: Connection) -> bool:
+    """Whether this SQLite writes a JSON object of strings exactly as orjson does."""
+    global _writes_orjsons
+    if _writes_orjsons is None:
+        probe = [(_PROBE, _PROBE), ("a", ""), ("\"'", "/\\")]
+        found = conn.exec_driver_sql(
+            "SELECT json_group_object(k, v) FROM (SELECT ? AS k, ? AS v UNION ALL "
+            "SELECT ?, ? UNION ALL SELECT ?, ?)", tuple(x for pair in probe for x in pair)
+        ).scalar()
+        _writes_orjsons = found == orjson.dumps(dict(probe)).decode()
+    return _writes_orjsons
+
+
+def _pairs(text: str | None) -> Pairs:
+    if not text:
+        return "{}"
+    if ":null" in text:  # maybe a NULL value (or a value spelling one): read as a dict
+        return string_map(text)
+    return text
+
+
+def load_json_rows(conn: Connection, trace_ids: Sequence[str]) -> list[tuple[tuple[Any, ...],
+                                                                            Pairs, Pairs]]:
+    """load_rows for answers written straight as JSON: each trace's row a tuple in
+    ``COLUMN_NAMES`` order, its tags and metadata dicts or (on SQLite, see
+    ``sqlite_writes_orjsons``) the JSON text of one."""
+    if not trace_ids:
+        return []
+    ids = list(dict.fromkeys(trace_ids))
+    if _gathers_json(conn) and sqlite_writes_orjsons(conn):
+        n = _N_COLUMNS
+        whole: dict[str, Any] = {r[0]: (r[:n], _pairs(r[n]), _pairs(r[n + 1]))
+                                 for r in _LOAD_WHOLE.all_for_ids(conn, ids)}
+    else:
+        rows = _load_rows_sqlite(conn, ids) if _gathers_json(conn) else load_rows_apart(conn, ids)
+        whole = {i: (tuple(columns.values()), tags, metadata)
+                 for i, (columns, tags, metadata) in rows.items()}
     return [whole[i] for i in trace_ids if i in whole]
 
 
