@@ -17,11 +17,11 @@ import orjson
 import pytest
 import sqlalchemy as sa
 from dbs import fresh_database
+from support.trace_rows import insert_experiments, insert_trace
 
 from trackd.entities.assessments import Assessment
 from trackd.service import traces as service
 from trackd.store import assessments as assessment_store
-from trackd.store import tables as T
 from trackd.store import traces as store
 from trackd.store.schema import create_schema
 
@@ -72,18 +72,9 @@ def engine(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         engine = sa.create_engine(url)
         create_schema(engine)
         with engine.begin() as conn:
-            for eid in (1, 2):
-                conn.execute(sa.insert(T.experiments).values(
-                    experiment_id=eid, name=f"e{eid}", artifact_location="a",
-                    lifecycle_stage="active", creation_time=0, last_update_time=0))
+            insert_experiments(conn, (1, 2))
             for n, t in enumerate(TRACES):
-                columns = {k: v for k, v in t.items() if k not in ("tags", "metadata")}
-                conn.execute(sa.insert(T.trace_info).values(**columns))
-                for table, pairs in ((T.trace_tags, t["tags"]),
-                                     (T.trace_request_metadata, t["metadata"])):
-                    for key, value in pairs.items():  # type: ignore[attr-defined]
-                        conn.execute(sa.insert(table).values(request_id=t["request_id"],
-                                                             key=key, value=value))
+                insert_trace(conn, t)
                 for k in range(n % 3 if n % 4 == 0 else 0):
                     assessment_store.insert(conn, Assessment(
                         assessment_id=f"a-{n}-{k}", trace_id=str(t["request_id"]),

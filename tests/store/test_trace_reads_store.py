@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from dbs import fresh_database
+from support.trace_rows import insert_experiments, insert_trace
 
-from trackd.store import tables as T
 from trackd.store import traces as store
 from trackd.store import traces_search
 from trackd.store.schema import create_schema
@@ -52,18 +52,9 @@ def engine(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         engine = sa.create_engine(url)
         create_schema(engine)
         with engine.begin() as conn:
-            for eid in (1, 2, 3):
-                conn.execute(sa.insert(T.experiments).values(
-                    experiment_id=eid, name=f"e{eid}", artifact_location="a",
-                    lifecycle_stage="active", creation_time=0, last_update_time=0))
+            insert_experiments(conn, (1, 2, 3))
             for t in TRACES:
-                columns = {k: v for k, v in t.items() if k not in ("tags", "metadata")}
-                conn.execute(sa.insert(T.trace_info).values(**columns))
-                for table, pairs in ((T.trace_tags, t["tags"]),
-                                     (T.trace_request_metadata, t["metadata"])):
-                    for key, value in pairs.items():  # type: ignore[attr-defined]
-                        conn.execute(sa.insert(table).values(request_id=t["request_id"],
-                                                             key=key, value=value))
+                insert_trace(conn, t)
         try:
             yield engine
         finally:
