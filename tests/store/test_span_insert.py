@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from dbs import fresh_database
+from support.trace_rows import insert_experiments, schema_engine
 
 from trackd.entities.otlp import SpanRow
 from trackd.store import spans as span_store
 from trackd.store import tables as T
-from trackd.store.schema import create_schema
 
 # Two whole chunks and a remainder, so that both ways of inserting run.
 N_SPANS = 2 * span_store._SQLITE_CHUNK + 345
@@ -44,20 +43,13 @@ def _rows(trace_id: str) -> list[SpanRow]:
 
 @pytest.fixture(scope="module")
 def engine(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    with fresh_database(db_kind, tmp_path_factory.mktemp("span-insert")) as url:
-        engine = sa.create_engine(url)
-        create_schema(engine)
+    with schema_engine(db_kind, tmp_path_factory.mktemp("span-insert")) as engine:
         with engine.begin() as conn:
-            conn.execute(sa.insert(T.experiments).values(
-                experiment_id=1, name="e", artifact_location="a", lifecycle_stage="active",
-                creation_time=0, last_update_time=0))
+            insert_experiments(conn, (1,))
             for trace_id in ("tr-chunked", "tr-plain"):
                 conn.execute(sa.insert(T.trace_info).values(
                     request_id=trace_id, experiment_id=1, timestamp_ms=0, status="OK"))
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+        yield engine
 
 
 def _stored(conn: Any, trace_id: str, order: str) -> list[tuple[Any, ...]]:

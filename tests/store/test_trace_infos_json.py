@@ -16,14 +16,12 @@ from collections.abc import Iterator
 import orjson
 import pytest
 import sqlalchemy as sa
-from dbs import fresh_database
-from support.trace_rows import insert_experiments, insert_trace
+from support.trace_rows import insert_experiments, insert_trace, schema_engine
 
 from trackd.entities.assessments import Assessment
 from trackd.service import traces as service
 from trackd.store import assessments as assessment_store
 from trackd.store import traces as store
-from trackd.store.schema import create_schema
 
 AWKWARD = ["plain", "", 'quote " and \\ backslash', "new\nline\ttab\x01\x1f\x7f",
            "é ✓ 𝄞 \u2028 \ufeff", '{"looks": ["like", "json"]}', "null", ":null", 'a":null,"b',
@@ -68,9 +66,7 @@ TRACES = _traces()
 
 @pytest.fixture(scope="module")
 def engine(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    with fresh_database(db_kind, tmp_path_factory.mktemp("trace-infos-json")) as url:
-        engine = sa.create_engine(url)
-        create_schema(engine)
+    with schema_engine(db_kind, tmp_path_factory.mktemp("trace-infos-json")) as engine:
         with engine.begin() as conn:
             insert_experiments(conn, (1, 2))
             for n, t in enumerate(TRACES):
@@ -83,10 +79,7 @@ def engine(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
                         updated_ms=20 + k, rationale="because" if k else None,
                         metadata={"m": "v"} if k else None),
                         int(t["experiment_id"]), int(t["timestamp_ms"]))  # type: ignore[call-overload]
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+        yield engine
 
 
 IDS = [str(t["request_id"]) for t in TRACES][::-1] + ["tr-missing", "tr-005", "tr-005"]

@@ -13,12 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from dbs import fresh_database
-from support.trace_rows import insert_experiments, insert_trace
+from support.trace_rows import insert_experiments, insert_trace, schema_engine
 
 from trackd.store import traces as store
 from trackd.store import traces_search
-from trackd.store.schema import create_schema
 
 AWKWARD = ['plain', '', 'quote " and \\ backslash', "new\nline\ttab\x01\x1f", "é ✓ 𝄞 \u2028",
            '{"looks": ["like", "json"]}', "null", "123", "x" * 8000]
@@ -48,17 +46,12 @@ TRACES = _traces()
 
 @pytest.fixture(scope="module")
 def engine(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    with fresh_database(db_kind, tmp_path_factory.mktemp("trace-reads")) as url:
-        engine = sa.create_engine(url)
-        create_schema(engine)
+    with schema_engine(db_kind, tmp_path_factory.mktemp("trace-reads")) as engine:
         with engine.begin() as conn:
             insert_experiments(conn, (1, 2, 3))
             for t in TRACES:
                 insert_trace(conn, t)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+        yield engine
 
 
 def _as_lists(rows: list[tuple[dict[str, object], dict[str, str], dict[str, str]]]) -> list[object]:

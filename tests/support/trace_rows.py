@@ -1,14 +1,32 @@
-"""Writing experiments and traces straight into MLflow's tables, for store tests that need exact
-rows (awkward values, NULLs, ties) rather than what an API would make of them."""
+"""A fresh database with MLflow's schema, and experiments and traces written straight into its
+tables, for store tests that need exact rows (awkward values, NULLs, ties) rather than what an
+API would make of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from trackd.store import tables as T
+from trackd.store.schema import create_schema
+
+
+@contextlib.contextmanager
+def schema_engine(kind: str, folder: Path) -> Iterator[sa.Engine]:
+    """An engine on a fresh database of ``kind`` holding MLflow's schema, disposed after."""
+    from dbs import fresh_database  # tests/ is on sys.path (see tests/conftest.py)
+
+    with fresh_database(kind, folder) as url:
+        engine = sa.create_engine(url)
+        create_schema(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def insert_experiments(conn: sa.Connection, experiment_ids: Iterable[int]) -> None:
